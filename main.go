@@ -1,0 +1,218 @@
+// Command wps drives Azure Web PubSub from Lua: scripts and runbooks, an
+// interactive prompt, scheduled jobs and fixture-tested scripts, against a
+// real hub or against the Web PubSub service embedded in the binary.
+//
+// This file holds the command line only: flags and subcommands. The work is
+// done by the packages webpubsub, luaapi and engine.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"strconv"
+	"syscall"
+	"time"
+
+	"wps/webpubsub/service"
+)
+
+// command is one subcommand of wps.
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+}
+
+// commands lists every subcommand, in the order --help shows them.
+var commands = []command{
+	{"version", "print the version of wps", runVersion},
+	{"serve", "run the embedded Web PubSub service", runServe},
+}
+
+// usageError is a mistake in the command line; wps exits with status 2.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+// usagef returns a usageError with a formatted message.
+func usagef(format string, a ...any) error { return &usageError{fmt.Sprintf(format, a...)} }
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(runMain(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// runMain runs wps with args and returns the exit status.
+func runMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		if len(args) > 1 && args[0] == "help" {
+			return runMain(ctx, []string{args[1], "--help"}, stdout, stderr)
+		}
+		printUsage(stdout)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	for _, c := range commands {
+		if c.name != args[0] {
+			continue
+		}
+		err := c.run(ctx, args[1:], stdout, stderr)
+		var usageErr *usageError
+		switch {
+		case err == nil, errors.Is(err, flag.ErrHelp):
+			return 0
+		case errors.As(err, &usageErr):
+			fmt.Fprintf(stderr, "wps %s: %v\nRun 'wps %s --help' for usage.\n", c.name, err, c.name)
+			return 2
+		default:
+			fmt.Fprintf(stderr, "wps %s: %v\n", c.name, err)
+			return 1
+		}
+	}
+	fmt.Fprintf(stderr, "wps: unknown command %q\nRun 'wps --help' for the list of commands.\n", args[0])
+	return 2
+}
+
+func printUsage(w io.Writer) {
+	fmt.Fprintln(w, "wps drives Azure Web PubSub from Lua.")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Usage: wps <command> [flags] [arguments]")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Commands:")
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Run 'wps <command> --help' for the flags of a command.")
+}
+
+// newFlagSet returns a flag set for a subcommand whose --help prints usage,
+// a description and the flags to stdout.
+func newFlagSet(name, usage, description string, stdout io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stdout)
+	fs.Usage = func() {
+		fmt.Fprintf(stdout, "Usage: wps %s %s\n\n%s\n", name, usage, description)
+		hasFlags := false
+		fs.VisitAll(func(*flag.Flag) { hasFlags = true })
+		if hasFlags {
+			fmt.Fprintln(stdout, "\nFlags:")
+			fs.PrintDefaults()
+		}
+	}
+	return fs
+}
+
+// parseFlags parses args with fs, turning a parse failure into a usage error
+// (the flag package has already printed what was wrong).
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	usage, output := fs.Usage, fs.Output()
+	fs.Usage = func() {} // errors are reported once, by runMain
+	fs.SetOutput(io.Discard)
+	err := fs.Parse(args)
+	fs.Usage = usage
+	fs.SetOutput(output)
+	if errors.Is(err, flag.ErrHelp) {
+		fs.Usage()
+		return flag.ErrHelp
+	}
+	if err != nil {
+		return &usageError{err.Error()}
+	}
+	return nil
+}
+
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("serve", "[flags]", `Run the embedded Web PubSub service until interrupted (Ctrl-C or SIGTERM).
+It prints its connection string, serves the REST API under /api/ and client
+WebSockets under /client/hubs/{hub}, and logs connections and REST calls.
+
+Example:
+  wps serve --port 8080
+  WEBPUBSUB_CONNECTION_STRING='Endpoint=http://127.0.0.1:8080;AccessKey=...;Version=1.0;' wps run script.lua`, stdout)
+	port := fs.Int("port", 8080, "TCP `port` to listen on (0 picks a free one)")
+	host := fs.String("host", "127.0.0.1", "`address` to listen on; 0.0.0.0 listens on every interface")
+	key := fs.String("key", service.DevelopmentKey, "access `key` that signs and checks tokens")
+	logLevel := fs.String("log-level", "info", "log `level`: debug, info, warn or error")
+	logFormat := fs.String("log-format", "text", "log `format`: text or json")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("serve takes no arguments")
+	}
+	if *port < 0 || *port > 65535 {
+		return usagef("--port %d is not a TCP port (0 to 65535)", *port)
+	}
+	if *key == "" {
+		return usagef("--key must not be empty")
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		return usagef("--log-level %q: use debug, info, warn or error", *logLevel)
+	}
+	handlerOpts := &slog.HandlerOptions{Level: level}
+	var handler slog.Handler
+	switch *logFormat {
+	case "text":
+		handler = slog.NewTextHandler(stderr, handlerOpts)
+	case "json":
+		handler = slog.NewJSONHandler(stderr, handlerOpts)
+	default:
+		return usagef("--log-format %q: use text or json", *logFormat)
+	}
+
+	server, err := service.Listen(net.JoinHostPort(*host, strconv.Itoa(*port)), service.Options{AccessKey: *key, Logger: slog.New(handler)})
+	if err != nil {
+		return err
+	}
+	if *key == service.DevelopmentKey {
+		fmt.Fprintf(stdout, "Web PubSub service listening on %s\nConnection string: %s\n", server.URL, server.ConnectionString)
+	} else {
+		fmt.Fprintf(stdout, "Web PubSub service listening on %s\nConnection string: Endpoint=%s;AccessKey=<the --key you passed>;Version=1.0;\n", server.URL, server.URL)
+	}
+	<-ctx.Done()
+	fmt.Fprintln(stdout, "Shutting down: closing client connections.")
+	closeCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return server.Close(closeCtx)
+}
+
+// version is set at build time with -ldflags "-X main.version=..."; otherwise
+// it comes from the module's build information.
+var version = ""
+
+func runVersion(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("version", "", "Print the version of wps and of the Go toolchain that built it.", stdout)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("version takes no arguments")
+	}
+	v := version
+	info, ok := debug.ReadBuildInfo()
+	if v == "" && ok {
+		v = info.Main.Version
+	}
+	if v == "" || v == "(devel)" {
+		v = "devel"
+	}
+	goVersion := "unknown"
+	if ok {
+		goVersion = info.GoVersion
+	}
+	fmt.Fprintf(stdout, "wps %s (%s)\n", v, goVersion)
+	return nil
+}

@@ -1,0 +1,64 @@
+package webpubsub
+
+import (
+	"encoding/json"
+	"fmt"
+	"mime"
+	"strings"
+)
+
+// The three content types the REST API accepts for a message.
+const (
+	ContentTypeJSON   = "application/json"
+	ContentTypeText   = "text/plain"
+	ContentTypeBinary = "application/octet-stream"
+)
+
+// Message is the body of a send operation.
+type Message struct {
+	// ContentType is ContentTypeJSON, ContentTypeText or ContentTypeBinary,
+	// optionally with parameters such as "; charset=utf-8".
+	ContentType string
+	// Data is sent as it is.
+	Data []byte
+}
+
+// JSONMessage encodes v as a JSON message.
+func JSONMessage(v any) (Message, error) {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return Message{}, fmt.Errorf("%w: message is not JSON-encodable: %v", ErrInvalidArgument, err)
+	}
+	return Message{ContentType: ContentTypeJSON, Data: data}, nil
+}
+
+// TextMessage is a text/plain message: clients receive exactly s.
+func TextMessage(s string) Message {
+	return Message{ContentType: ContentTypeText, Data: []byte(s)}
+}
+
+// BinaryMessage is an application/octet-stream message.
+func BinaryMessage(b []byte) Message {
+	return Message{ContentType: ContentTypeBinary, Data: b}
+}
+
+// validate checks the content type, and that a JSON message is valid JSON.
+func (m Message) validate(op string) error {
+	if m.ContentType == "" {
+		return invalidf(op, "message has no content type (want %s, %s or %s)", ContentTypeJSON, ContentTypeText, ContentTypeBinary)
+	}
+	mediaType, _, err := mime.ParseMediaType(m.ContentType)
+	if err != nil {
+		return invalidf(op, "content type %q: %v", m.ContentType, err)
+	}
+	switch strings.ToLower(mediaType) {
+	case ContentTypeJSON:
+		if !json.Valid(m.Data) {
+			return invalidf(op, "message has content type %s but is not valid JSON", ContentTypeJSON)
+		}
+	case ContentTypeText, ContentTypeBinary:
+	default:
+		return invalidf(op, "content type %q is not accepted (want %s, %s or %s)", m.ContentType, ContentTypeJSON, ContentTypeText, ContentTypeBinary)
+	}
+	return nil
+}
