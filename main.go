@@ -35,6 +35,8 @@ type command struct {
 var commands = []command{
 	{"version", "print the version of wps", runVersion},
 	{"serve", "run the embedded Web PubSub service", runServe},
+	{"run", "run a Lua script or runbook", runRun},
+	{"docs", "print the reference of the Lua API, or LuaLS definitions", runDocs},
 }
 
 // usageError is a mistake in the command line; wps exits with status 2.
@@ -69,9 +71,12 @@ func runMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		err := c.run(ctx, args[1:], stdout, stderr)
 		var usageErr *usageError
+		var exitErr *exitError
 		switch {
 		case err == nil, errors.Is(err, flag.ErrHelp):
 			return 0
+		case errors.As(err, &exitErr):
+			return exitErr.status
 		case errors.As(err, &usageErr):
 			fmt.Fprintf(stderr, "wps %s: %v\nRun 'wps %s --help' for usage.\n", c.name, err, c.name)
 			return 2

@@ -1,0 +1,40 @@
+package service
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"unicode/utf8"
+)
+
+// hubPattern is the hub name rule of the REST API: a letter, then up to 127
+// letters, digits or the characters _ ` , . [ ].
+var hubPattern = regexp.MustCompile("^[A-Za-z][A-Za-z0-9_`,.\\[\\]]{0,127}$")
+
+// maxGroupLength is the longest group name the service accepts.
+const maxGroupLength = 1024
+
+// checkHub returns an error naming the problem when hub is not a valid hub name.
+func checkHub(hub string) error {
+	if !hubPattern.MatchString(hub) {
+		return fmt.Errorf("invalid hub name %q: a hub name starts with a letter and has at most 128 letters, digits or _ ` , . [ ] characters", hub)
+	}
+	return nil
+}
+
+// checkGroup returns an error naming the problem when group is not a valid
+// group name: 1 to 1024 characters, not all whitespace.
+func checkGroup(group string) error {
+	switch {
+	case group == "":
+		return fmt.Errorf("invalid group name: it must not be empty")
+	case utf8.RuneCountInString(group) > maxGroupLength:
+		return fmt.Errorf("invalid group name: it has %d characters, the limit is %d", utf8.RuneCountInString(group), maxGroupLength)
+	case strings.TrimSpace(group) == "":
+		return fmt.Errorf("invalid group name %q: it must not be only whitespace", group)
+	}
+	return nil
+}
+
+// hubKey is the key hubs are stored under: hub names are case-insensitive.
+func hubKey(hub string) string { return strings.ToLower(hub) }

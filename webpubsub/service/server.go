@@ -1,0 +1,78 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// Server is a Service listening on a TCP address.
+type Server struct {
+	// URL is the base URL of the service, e.g. http://127.0.0.1:40123.
+	URL string
+	// ConnectionString is Endpoint=<URL>;AccessKey=<key>;Version=1.0;. It
+	// holds the access key: do not log it.
+	ConnectionString string
+	// Service is the service the server runs.
+	Service *Service
+
+	http     *http.Server
+	listener net.Listener
+	served   chan error // receives the result of Serve
+}
+
+// Listen starts a Service on addr and serves it in the background;
+// "127.0.0.1:0" picks a free loopback port. The caller should call Close
+// when finished.
+func Listen(addr string, opts Options) (*Server, error) {
+	if strings.ContainsAny(opts.AccessKey, ";\r\n") {
+		return nil, errors.New("the access key must not contain ';' or line breaks")
+	}
+	listener, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("starting the Web PubSub service: %w", err)
+	}
+	svc := New(opts)
+	s := &Server{
+		URL:      "http://" + dialableAddr(listener.Addr().(*net.TCPAddr)),
+		Service:  svc,
+		listener: listener,
+		served:   make(chan error, 1),
+		http: &http.Server{
+			Handler:           svc,
+			ReadHeaderTimeout: 10 * time.Second,
+		},
+	}
+	s.ConnectionString = "Endpoint=" + s.URL + ";AccessKey=" + svc.key + ";Version=1.0;"
+	go func() { s.served <- s.http.Serve(listener) }()
+	return s, nil
+}
+
+// dialableAddr returns addr as a host:port clients can dial: an unspecified
+// address (0.0.0.0 or ::) becomes 127.0.0.1.
+func dialableAddr(addr *net.TCPAddr) string {
+	host := addr.IP.String()
+	if addr.IP.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, fmt.Sprint(addr.Port))
+}
+
+// Close shuts the server down gracefully: it stops accepting connections,
+// closes every client with close code 1001 (going away) and waits for them
+// and for running REST calls, until ctx is done.
+func (s *Server) Close(ctx context.Context) error {
+	shutdown := s.http.Shutdown(ctx) // stops the listener; hijacked WebSockets are the Service's
+	closeErr := s.Service.Close(ctx)
+	if err := <-s.served; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serving the Web PubSub service: %w", err)
+	}
+	if closeErr != nil {
+		return closeErr
+	}
+	return shutdown
+}
