@@ -1,0 +1,2 @@
+-- empty.lua does nothing: `wps run` on it measures starting wps and making
+-- a Lua state, without any request (see `go run ./bench/run`).

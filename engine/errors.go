@@ -1,0 +1,160 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	lua "github.com/yuin/gopher-lua"
+)
+
+// Kind says how a script failed.
+type Kind int
+
+const (
+	// KindSyntax is a script that does not compile.
+	KindSyntax Kind = iota + 1
+	// KindRuntime is an error raised while the script ran and not caught.
+	KindRuntime
+	// KindInterrupted is a script stopped by its context: Ctrl-C or a
+	// timeout.
+	KindInterrupted
+)
+
+// Error is the failure of a script. Its Error text is what a user should
+// see: "file:line: message", then the Lua traceback for runtime errors. It
+// never holds a Go stack trace.
+type Error struct {
+	Kind Kind
+	// Message reads "file:line: message" for syntax and runtime errors; a
+	// raised value that is not a string is rendered through its
+	// __tostring (wps errors are tables) and prefixed with where it was
+	// raised. For an interruption it is "interrupted", or the cause of
+	// the context's end (e.g. "timed out after 5s").
+	Message string
+	// Traceback is Lua's "stack traceback:" for runtime errors, else "".
+	Traceback string
+	// Value is the Lua value raised, for runtime errors (nil otherwise).
+	// It belongs to the state the script ran in.
+	Value lua.LValue
+	// Err is the cause of an interruption: context.Canceled or the
+	// context's cause.
+	Err error
+}
+
+// Error returns the message, followed by the traceback if there is one.
+func (e *Error) Error() string {
+	if e.Traceback == "" {
+		return e.Message
+	}
+	return e.Message + "\n" + e.Traceback
+}
+
+// Unwrap returns the cause of an interruption.
+func (e *Error) Unwrap() error { return e.Err }
+
+// ExitError is a script's call of os.exit(code): the run ends there, and
+// wps exits with Code once it has cleaned up. RunFile returns nil for
+// os.exit(0) and os.exit(true).
+type ExitError struct {
+	Code int
+}
+
+// Error returns "exit status N".
+func (e *ExitError) Error() string { return fmt.Sprintf("exit status %d", e.Code) }
+
+// exitRequest is the value os.exit raises to unwind the script.
+type exitRequest int
+
+// osExit replaces os.exit([code]), which in gopher-lua ends the process at
+// once: it raises a value that Exec turns into an *ExitError, so that the
+// engine cleans up (the embedded service, open connections) and the runner
+// decides. true means 0, false means 1, as in Lua 5.2.
+func osExit(L *lua.LState) int {
+	code := 0
+	switch v := L.Get(1).(type) {
+	case *lua.LNilType:
+	case lua.LBool:
+		if !v {
+			code = 1
+		}
+	case lua.LNumber:
+		code = int(v)
+	default:
+		L.ArgError(1, "number or boolean expected, got "+v.Type().String())
+	}
+	ud := L.NewUserData()
+	ud.Value = exitRequest(code)
+	L.Error(ud, 0)
+	return 0
+}
+
+// runError converts the error of a protected call into an *Error (or an
+// *ExitError). When ctx is done the script was interrupted, whatever the
+// error says.
+func runError(ctx context.Context, L *lua.LState, err error) error {
+	if ctx.Err() != nil {
+		cause := context.Cause(ctx)
+		message := "interrupted"
+		if !errors.Is(cause, context.Canceled) {
+			message = cause.Error()
+		}
+		return &Error{Kind: KindInterrupted, Message: message, Err: cause}
+	}
+	apiErr, ok := err.(*lua.ApiError)
+	if !ok {
+		return &Error{Kind: KindRuntime, Message: err.Error()}
+	}
+	if ud, ok := apiErr.Object.(*lua.LUserData); ok {
+		if code, ok := ud.Value.(exitRequest); ok {
+			return &ExitError{Code: int(code)}
+		}
+	}
+	message := valueString(L, apiErr.Object)
+	if apiErr.Type == lua.ApiErrorPanic {
+		message = "internal error: " + message
+	}
+	if _, isString := apiErr.Object.(lua.LString); !isString {
+		if where := raisedAt(apiErr.StackTrace); where != "" {
+			message = where + ": " + message
+		}
+	}
+	return &Error{Kind: KindRuntime, Message: message, Traceback: apiErr.StackTrace, Value: apiErr.Object}
+}
+
+// valueString renders a raised value as tostring would, calling its
+// __tostring in protected mode so that a faulty one cannot crash the host.
+func valueString(L *lua.LState, v lua.LValue) string {
+	if s, ok := v.(lua.LString); ok {
+		return string(s)
+	}
+	if fn, ok := L.GetMetaField(v, "__tostring").(*lua.LFunction); ok {
+		if err := L.CallByParam(lua.P{Fn: fn, NRet: 1, Protect: true}, v); err == nil {
+			s := L.Get(-1)
+			L.Pop(1)
+			if s, ok := s.(lua.LString); ok {
+				return string(s)
+			}
+		}
+	}
+	if v == lua.LNil {
+		return "nil"
+	}
+	return fmt.Sprintf("(error object is a %s value)", v.Type())
+}
+
+// raisedAt returns "file:line" of the first Lua frame of a traceback, the
+// place where a non-string error was raised, or "".
+func raisedAt(traceback string) string {
+	for _, line := range strings.Split(traceback, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "[G]") || strings.HasPrefix(line, "stack traceback") {
+			continue
+		}
+		if where, _, ok := strings.Cut(line, ": in "); ok {
+			return where
+		}
+	}
+	return ""
+}

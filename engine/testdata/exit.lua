@@ -1,0 +1,3 @@
+print("before")
+os.exit(tonumber(args[1]))
+print("not reached")

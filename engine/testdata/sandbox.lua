@@ -1,0 +1,10 @@
+-- Run with the sandbox: file and process access is gone, the rest stays.
+assert(io == nil, "io is still there")
+assert(debug == nil, "debug is still there")
+assert(dofile == nil and loadfile == nil and load == nil and loadstring == nil, "a loader is still there")
+assert(os.execute == nil and os.remove == nil and os.rename == nil and os.tmpname == nil, "an os function is still there")
+assert(type(os.time()) == "number" and os.getenv ~= nil, "safe os functions are gone")
+assert(require("json") == json, "require of a built-in module fails")
+local ok, err = pcall(require, "testdata.hello")
+assert(not ok, "require of a file works")
+print("sandboxed", err:find("not found") ~= nil)

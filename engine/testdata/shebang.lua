@@ -1,0 +1,3 @@
+#!/usr/bin/env -S wps run
+print("shebang ok")
+error("line three")

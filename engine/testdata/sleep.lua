@@ -1,0 +1,3 @@
+print("ready")
+sleep(3600)
+print("not reached")

@@ -1,0 +1,2 @@
+print("fine")
+local x = = 1

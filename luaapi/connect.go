@@ -1,0 +1,317 @@
+package luaapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	lua "github.com/yuin/gopher-lua"
+
+	"wps/webpubsub"
+	"wps/webpubsub/wsclient"
+)
+
+// connectionTypeName names the metatable of wps.connect connections.
+const connectionTypeName = "wps.connection"
+
+// connection is the Go value inside a connection object.
+type connection struct {
+	conn *wsclient.Conn
+}
+
+// checkConnection returns the receiver of the connection method fn and the
+// reader of its arguments.
+func checkConnection(L *lua.LState, fn *Function) (*connection, args) {
+	if ud, ok := L.Get(1).(*lua.LUserData); ok {
+		if c, ok := ud.Value.(*connection); ok {
+			return c, newArgs(L, fn)
+		}
+	}
+	TypeError(L, fn, 1, connectionTypeName)
+	return nil, args{}
+}
+
+// wpsConnect is wps.connect(opts): a client connection to the default hub.
+func (inst *instance) wpsConnect(L *lua.LState) int {
+	return inst.connect(newArgs(L, wpsConnectFunc), nil)
+}
+
+// clientConnect is client:connect(opts): a client connection to the
+// client's hub.
+func (inst *instance) clientConnect(L *lua.LState) int {
+	h := checkClient(L, clientConnectFunc)
+	return inst.connect(newArgs(L, clientConnectFunc), h.client)
+}
+
+// connect opens a connection with the opts that are argument 1, through
+// client, or the default client when client is nil and no url is given.
+func (inst *instance) connect(a args, client *webpubsub.Client) int {
+	L := a.L
+	o := a.options(1, "wps.ConnectOptions")
+	url := o.string("url")
+	protocol := o.string("protocol")
+	switch protocol {
+	case "":
+		protocol = "json"
+	case "json", "reliable", "raw":
+	default:
+		o.fail("protocol", fmt.Sprintf("%q is not json, reliable or raw", protocol))
+	}
+	tokenOpts := &webpubsub.TokenOptions{
+		UserID:          o.string("user_id"),
+		Roles:           o.strings("roles"),
+		Groups:          o.strings("groups"),
+		MinutesToExpire: o.int("minutes_to_expire", 1, 60*24*365),
+	}
+	if url != "" && (tokenOpts.UserID != "" || tokenOpts.Roles != nil || tokenOpts.Groups != nil || tokenOpts.MinutesToExpire != 0) {
+		a.argError(1, "option 'url' carries its own token: give url, or user_id, roles, groups and minutes_to_expire, not both")
+	}
+	ctx := scriptContext(L)
+	if url == "" {
+		if client == nil {
+			var err error
+			if client, err = inst.m.DefaultClient(ctx); err != nil {
+				raiseError(L, "connect", err)
+			}
+		}
+		token, err := client.GetClientAccessToken(tokenOpts)
+		if err != nil {
+			raiseError(L, "connect", err)
+		}
+		url = token.URL
+	}
+	conn, err := wsclient.Dial(ctx, url, wsclient.Protocol(protocol), nil)
+	if err != nil {
+		raiseError(L, "connect", err)
+	}
+	c := &connection{conn: conn}
+	if !inst.m.track(c) {
+		conn.Close()
+		L.RaiseError("wps.connect: the wps module is closed")
+	}
+	ud := L.NewUserData()
+	ud.Value = c
+	L.SetMetatable(ud, connectionMetatable(L, inst.m))
+	L.Push(ud)
+	return 1
+}
+
+// track remembers an open connection, so that Close closes it if the
+// script does not. It returns false when the module is already closed.
+func (m *Module) track(c *connection) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return false
+	}
+	m.conns[c] = struct{}{}
+	return true
+}
+
+// untrack forgets a connection the script closed.
+func (m *Module) untrack(c *connection) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.conns, c)
+}
+
+// connectionMetatable returns the metatable of connections, made once per
+// state: the fields connection_id and user_id, and the methods.
+func connectionMetatable(L *lua.LState, m *Module) *lua.LTable {
+	if mt, ok := L.GetField(L.Get(lua.RegistryIndex), connectionTypeName).(*lua.LTable); ok {
+		return mt
+	}
+	mt := L.NewTypeMetatable(connectionTypeName)
+	methods := L.SetFuncs(L.NewTable(), map[string]lua.LGFunction{
+		"join":          connJoin,
+		"leave":         connLeave,
+		"send_to_group": connSendToGroup,
+		"send_event":    connSendEvent,
+		"receive":       connReceive,
+		"close": func(L *lua.LState) int {
+			c, _ := checkConnection(L, connCloseFunc)
+			m.untrack(c)
+			if err := c.conn.Close(); err != nil {
+				raiseError(L, "close", err)
+			}
+			return 0
+		},
+	})
+	L.SetField(mt, "__index", L.NewFunction(func(L *lua.LState) int {
+		c := L.CheckUserData(1).Value.(*connection)
+		switch key := L.CheckString(2); key {
+		case "connection_id":
+			L.Push(optString(c.conn.ConnectionID()))
+		case "user_id":
+			L.Push(optString(c.conn.UserID()))
+		default:
+			L.Push(methods.RawGetString(key))
+		}
+		return 1
+	}))
+	L.SetField(mt, "__tostring", L.NewFunction(func(L *lua.LState) int {
+		c := L.CheckUserData(1).Value.(*connection)
+		L.Push(lua.LString("wps.connection(" + c.conn.ConnectionID() + ")"))
+		return 1
+	}))
+	return mt
+}
+
+// optString is s as a Lua string, or nil when empty.
+func optString(s string) lua.LValue {
+	if s == "" {
+		return lua.LNil
+	}
+	return lua.LString(s)
+}
+
+// connJoin is conn:join(group).
+func connJoin(L *lua.LState) int {
+	c, a := checkConnection(L, connJoinFunc)
+	if err := c.conn.JoinGroup(scriptContext(L), checkGroupName(a, 1)); err != nil {
+		raiseError(L, "join", err)
+	}
+	return 0
+}
+
+// connLeave is conn:leave(group).
+func connLeave(L *lua.LState) int {
+	c, a := checkConnection(L, connLeaveFunc)
+	if err := c.conn.LeaveGroup(scriptContext(L), checkGroupName(a, 1)); err != nil {
+		raiseError(L, "leave", err)
+	}
+	return 0
+}
+
+// connSendToGroup is conn:send_to_group(group, data, {no_echo=, data_type=}).
+func connSendToGroup(L *lua.LState) int {
+	c, a := checkConnection(L, connSendToGroupFunc)
+	group := checkGroupName(a, 1)
+	o := a.options(3, "wps.ConnSendOptions")
+	data := checkData(a, 2, o)
+	if err := c.conn.SendToGroup(scriptContext(L), group, data, o.bool("no_echo", false)); err != nil {
+		raiseError(L, "send_to_group", err)
+	}
+	return 0
+}
+
+// connSendEvent is conn:send_event(event, data, {data_type=}).
+func connSendEvent(L *lua.LState) int {
+	c, a := checkConnection(L, connSendEventFunc)
+	event := a.string(1)
+	o := a.options(3, "wps.ConnEventOptions")
+	data := checkData(a, 2, o)
+	if err := c.conn.SendEvent(scriptContext(L), event, data); err != nil {
+		raiseError(L, "send_event", err)
+	}
+	return 0
+}
+
+// connReceive is conn:receive(timeout): the next message, or nil when none
+// arrives within timeout seconds.
+func connReceive(L *lua.LState) int {
+	c, a := checkConnection(L, connReceiveFunc)
+	ctx := scriptContext(L)
+	if a.get(1) != lua.LNil {
+		seconds := CheckNumber(L, connReceiveFunc, 2)
+		if seconds < 0 || math.IsNaN(seconds) || math.IsInf(seconds, 0) {
+			a.argError(1, "timeout must be a number of seconds, 0 or more")
+		}
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, time.Duration(seconds*float64(time.Second)))
+		defer cancel()
+	}
+	msg, err := c.conn.Receive(ctx)
+	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) && scriptContext(L).Err() == nil {
+			L.Push(lua.LNil)
+			return 1
+		}
+		raiseError(L, "receive", err)
+	}
+	L.Push(messageToLua(L, msg))
+	return 1
+}
+
+// checkGroupName returns argument n as a group name. The service closes a
+// connection that sends a malformed request, so an empty name is refused
+// here, before it can cost the script its connection.
+func checkGroupName(a args, n int) string {
+	group := a.string(n)
+	if strings.TrimSpace(group) == "" {
+		a.argError(n, "a group name must not be empty or only spaces")
+	}
+	return group
+}
+
+// checkData converts argument n of a connection method into the data of a
+// protocol message. By default a string is text, a wps.binary binary, and
+// anything else JSON; an explicit data_type wins, within what makes sense: a
+// string sent as json must hold one valid JSON value, and only strings and
+// wps.binary values can be text or binary.
+func checkData(a args, n int, o options) wsclient.Data {
+	v := a.get(n)
+	natural := wsclient.DataJSON
+	var raw []byte
+	switch v := v.(type) {
+	case lua.LString:
+		natural, raw = wsclient.DataText, []byte(v)
+	case *lua.LUserData:
+		if b, ok := v.Value.(binary); ok {
+			natural, raw = wsclient.DataBinary, b
+		}
+	}
+	dataType := o.string("data_type")
+	switch dataType {
+	case "":
+		dataType = natural
+	case wsclient.DataJSON, wsclient.DataText, wsclient.DataBinary:
+	default:
+		o.fail("data_type", fmt.Sprintf("%q is not json, text or binary", dataType))
+	}
+	switch {
+	case dataType == wsclient.DataJSON && natural == wsclient.DataJSON:
+		encoded, err := encodeJSON(a.L, v)
+		if err != nil {
+			a.argError(n, "cannot encode the data as JSON: "+err.Error())
+		}
+		raw = encoded
+	case dataType == wsclient.DataJSON:
+		if !json.Valid(raw) {
+			a.argError(n, "data_type is json but the data is not valid JSON")
+		}
+	case natural == wsclient.DataJSON:
+		a.argError(n, fmt.Sprintf("string or wps.binary expected for data_type %s, got %s", dataType, typeName(v)))
+	case dataType == wsclient.DataText && !utf8.Valid(raw):
+		a.argError(n, "text data must be valid UTF-8; send it as binary")
+	}
+	return wsclient.Data{Type: dataType, Raw: raw}
+}
+
+// messageToLua converts a received message into the table conn:receive
+// returns: type, from, group, from_user_id, event, data_type and data (JSON
+// decoded to Lua values; text and bytes as strings).
+func messageToLua(L *lua.LState, msg wsclient.Message) *lua.LTable {
+	t := L.CreateTable(0, 7)
+	setString(t, "type", msg.Type)
+	setString(t, "from", msg.From)
+	setString(t, "group", msg.Group)
+	setString(t, "from_user_id", msg.FromUserID)
+	setString(t, "event", msg.Event)
+	setString(t, "data_type", msg.DataType)
+	var data lua.LValue = lua.LString(msg.Data)
+	if msg.DataType == wsclient.DataJSON {
+		decoded, err := FromJSON(L, msg.Data)
+		if err != nil {
+			raiseError(L, "receive", fmt.Errorf("the service sent invalid JSON data: %w", err))
+		}
+		data = decoded
+	}
+	t.RawSetString("data", data)
+	return t
+}

@@ -1,0 +1,429 @@
+package luaapi
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	lua "github.com/yuin/gopher-lua"
+)
+
+// This file holds Open and the helpers every script has besides json (see
+// json.go): log, sleep, env, args and inspect.
+
+// Options configure what Open puts into a state. The zero value gives the
+// helpers with log lines discarded, the process environment, no args and
+// no wps module.
+type Options struct {
+	// Logger receives the log.* lines of scripts; nil discards them.
+	Logger *slog.Logger
+	// LookupEnv reads environment variables for env(); nil means
+	// os.LookupEnv.
+	LookupEnv func(name string) (string, bool)
+	// Args is the list the script sees as args.
+	Args []string
+	// WPS is the wps module to install (one per process, shared by its
+	// states); nil leaves the wps global out.
+	WPS *Module
+}
+
+// helperState is what the helpers of one state need from Options, kept in
+// the state's registry.
+type helperState struct {
+	logger    *slog.Logger
+	lookupEnv func(string) (string, bool)
+}
+
+// helperStateKey is the registry key of a state's helperState.
+const helperStateKey = "wps.helpers"
+
+// Open installs the Lua surface of wps in L: the globals json, log, sleep,
+// env, args and inspect (json and log also through require), then the wps
+// module if opts.WPS is set. L must have the standard libraries it needs
+// open already: which ones is the runner's choice (see engine's sandbox).
+func Open(L *lua.LState, opts Options) {
+	state := &helperState{logger: opts.Logger, lookupEnv: opts.LookupEnv}
+	if state.logger == nil {
+		state.logger = slog.New(slog.DiscardHandler)
+	}
+	if state.lookupEnv == nil {
+		state.lookupEnv = os.LookupEnv
+	}
+	ud := L.NewUserData()
+	ud.Value = state
+	L.Get(lua.RegistryIndex).(*lua.LTable).RawSetString(helperStateKey, ud)
+
+	setModule(L, "json", newJSONModule(L))
+	logModule := L.NewTable()
+	L.SetFuncs(logModule, Funcs("log"))
+	setModule(L, "log", logModule)
+	for name, fn := range Funcs("") {
+		L.SetGlobal(name, L.NewFunction(fn))
+	}
+	SetArgs(L, opts.Args)
+	if opts.WPS != nil {
+		opts.WPS.Open(L)
+	}
+}
+
+// setModule sets mod as the global name and, when the package library is
+// open, as what require(name) returns.
+func setModule(L *lua.LState, name string, mod *lua.LTable) {
+	L.SetGlobal(name, mod)
+	pkg, ok := L.GetGlobal("package").(*lua.LTable)
+	if !ok {
+		return
+	}
+	if preload, ok := pkg.RawGetString("preload").(*lua.LTable); ok {
+		preload.RawSetString(name, L.NewFunction(func(L *lua.LState) int {
+			L.Push(mod)
+			return 1
+		}))
+	}
+}
+
+// helpers returns the helperState Open stored in L, or a default one for a
+// state Open has not seen.
+func helpers(L *lua.LState) *helperState {
+	if ud, ok := L.Get(lua.RegistryIndex).(*lua.LTable).RawGetString(helperStateKey).(*lua.LUserData); ok {
+		if s, ok := ud.Value.(*helperState); ok {
+			return s
+		}
+	}
+	return &helperState{logger: slog.New(slog.DiscardHandler), lookupEnv: os.LookupEnv}
+}
+
+// Context returns the context of the run L belongs to (set by the engine
+// with L.SetContext), or context.Background() when there is none. Bindings
+// pass it to every blocking call, so that Ctrl-C and timeouts stop them.
+func Context(L *lua.LState) context.Context {
+	if ctx := L.Context(); ctx != nil {
+		return ctx
+	}
+	return context.Background()
+}
+
+// SetArgs sets the args global of L to the list args.
+func SetArgs(L *lua.LState, args []string) {
+	t := L.CreateTable(len(args), 0)
+	for _, a := range args {
+		t.Append(lua.LString(a))
+	}
+	L.SetGlobal("args", t)
+}
+
+var (
+	sleepFunc = Function{Name: "sleep",
+		Params: []Param{{Name: "seconds", Type: "number", Doc: "how long to wait; fractions allowed"}},
+		Doc:    "Wait for a number of seconds; Ctrl-C or the run's timeout interrupts the wait.",
+	}
+	envFunc = Function{Name: "env",
+		Params: []Param{
+			{Name: "name", Type: "string", Doc: "the variable's name"},
+			{Name: "default", Type: "string?", Doc: "returned when the variable is not set"},
+		},
+		Returns: "string?",
+		Doc:     "Read an environment variable, or default (nil if none) when it is not set.",
+	}
+	inspectFunc = Function{Name: "inspect",
+		Params: []Param{
+			{Name: "value", Type: "any"},
+			{Name: "opts", Type: "InspectOptions?", Doc: "depth"},
+		},
+		Returns: "string",
+		Doc:     "Render any value readably: tables with sorted keys, nested tables indented, cycles marked.",
+	}
+	logFuncs = []Function{
+		{Module: "log", Name: "debug", Doc: "Write a structured line at level DEBUG on stderr (shown with --log-level debug)."},
+		{Module: "log", Name: "info", Doc: "Write a structured line at level INFO on stderr."},
+		{Module: "log", Name: "warn", Doc: "Write a structured line at level WARN on stderr."},
+		{Module: "log", Name: "error", Doc: "Write a structured line at level ERROR on stderr (the script goes on)."},
+	}
+)
+
+// logLevels maps the log functions to their levels.
+var logLevels = map[string]slog.Level{
+	"debug": slog.LevelDebug, "info": slog.LevelInfo, "warn": slog.LevelWarn, "error": slog.LevelError,
+}
+
+func init() {
+	sleepFunc.Fn = luaSleep
+	envFunc.Fn = luaEnv
+	inspectFunc.Fn = luaInspect
+	Register(sleepFunc, envFunc, inspectFunc)
+	for i := range logFuncs {
+		f := &logFuncs[i]
+		f.Params = []Param{
+			{Name: "message", Type: "string"},
+			{Name: "fields", Type: "table?", Doc: "key/value pairs added to the line"},
+		}
+		f.Fn = logFunction(f, logLevels[f.Name])
+		Register(*f)
+	}
+	RegisterValue(Value{Name: "args", Type: "string[]",
+		Doc: "The command-line arguments after the script's name (also ... in the script's main chunk)."})
+	RegisterClass(Class{Name: "InspectOptions", Doc: "Options of inspect.", Fields: []Field{
+		{Name: "depth", Type: "integer?", Doc: "how many levels of nested tables to show (default 8)"},
+	}})
+}
+
+// luaSleep is sleep(seconds).
+func luaSleep(L *lua.LState) int {
+	seconds := CheckNumber(L, &sleepFunc, 1)
+	if math.IsNaN(seconds) || math.IsInf(seconds, 0) || seconds < 0 {
+		ArgError(L, &sleepFunc, 1, fmt.Sprintf("a non-negative number of seconds expected, got %v", lua.LNumber(seconds)))
+	}
+	d := time.Duration(math.Min(seconds*float64(time.Second), math.MaxInt64))
+	ctx := Context(L)
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return 0
+	case <-ctx.Done():
+		L.RaiseError("sleep interrupted: %v", context.Cause(ctx))
+		return 0
+	}
+}
+
+// luaEnv is env(name[, default]).
+func luaEnv(L *lua.LState) int {
+	name := CheckString(L, &envFunc, 1)
+	def := L.Get(2)
+	if def != lua.LNil {
+		def = lua.LString(CheckString(L, &envFunc, 2))
+	}
+	if v, ok := helpers(L).lookupEnv(name); ok {
+		L.Push(lua.LString(v))
+	} else {
+		L.Push(def)
+	}
+	return 1
+}
+
+// luaInspect is inspect(value[, opts]).
+func luaInspect(L *lua.LState) int {
+	v := L.Get(1)
+	depth := defaultInspectDepth
+	if opts := CheckOptions(L, &inspectFunc, 2); opts != nil {
+		if d, ok := opts.RawGetString("depth").(lua.LNumber); ok {
+			depth = int(d)
+		}
+	}
+	L.Push(lua.LString(InspectDepth(L, v, depth)))
+	return 1
+}
+
+// logFunction returns log.<level>(message[, fields]): one record on the
+// state's logger, with fields as attributes in sorted key order.
+func logFunction(fn *Function, level slog.Level) lua.LGFunction {
+	return func(L *lua.LState) int {
+		message := L.ToStringMeta(CheckAny(L, fn, 1)).String()
+		fields := OptTable(L, fn, 2)
+		logger := helpers(L).logger
+		ctx := Context(L)
+		if !logger.Enabled(ctx, level) {
+			return 0
+		}
+		var attrs []slog.Attr
+		if fields != nil {
+			for _, k := range sortedKeys(fields) {
+				attrs = append(attrs, logAttr(L, L.ToStringMeta(k).String(), fields.RawGet(k)))
+			}
+		}
+		logger.LogAttrs(ctx, level, message, attrs...)
+		return 0
+	}
+}
+
+// logAttr converts one field of a log call: scalars keep their type,
+// tables are rendered as JSON (or with inspect when JSON cannot hold them).
+func logAttr(L *lua.LState, key string, v lua.LValue) slog.Attr {
+	switch v := v.(type) {
+	case lua.LString:
+		return slog.String(key, string(v))
+	case lua.LBool:
+		return slog.Bool(key, bool(v))
+	case lua.LNumber:
+		f := float64(v)
+		if f == math.Trunc(f) && math.Abs(f) < 1<<53 {
+			return slog.Int64(key, int64(f))
+		}
+		return slog.Float64(key, f)
+	case *lua.LTable:
+		if b, err := ToJSON(L, v); err == nil {
+			return slog.Any(key, jsonText(b))
+		}
+	}
+	return slog.String(key, Inspect(L, v))
+}
+
+// jsonText is JSON that log handlers write as is: nested in JSON lines,
+// as the text itself in text lines.
+type jsonText []byte
+
+// MarshalJSON returns the JSON itself.
+func (j jsonText) MarshalJSON() ([]byte, error) { return j, nil }
+
+// String returns the JSON text, for text handlers.
+func (j jsonText) String() string { return string(j) }
+
+// defaultInspectDepth is how many levels of nested tables inspect shows.
+const defaultInspectDepth = 8
+
+// inspectWidth is the longest table rendering kept on one line.
+const inspectWidth = 72
+
+// Inspect renders v readably, as inspect(v) does: strings quoted, tables
+// with their sequence first and other keys sorted, short tables on one line
+// and longer ones indented, cycles shown as <cycle>. The REPL prints with it.
+func Inspect(L *lua.LState, v lua.LValue) string {
+	return InspectDepth(L, v, defaultInspectDepth)
+}
+
+// InspectDepth is Inspect showing at most depth levels of nested tables;
+// deeper tables are shown as {...}.
+func InspectDepth(L *lua.LState, v lua.LValue, depth int) string {
+	in := inspector{L: L, maxDepth: depth, visiting: map[*lua.LTable]bool{}}
+	return in.value(v, 0)
+}
+
+// inspector renders one value for Inspect.
+type inspector struct {
+	L        *lua.LState
+	maxDepth int
+	// visiting holds the tables on the path being rendered, to find cycles.
+	visiting map[*lua.LTable]bool
+}
+
+func (in *inspector) value(v lua.LValue, depth int) string {
+	switch v := v.(type) {
+	case lua.LString:
+		return strconv.Quote(string(v))
+	case *lua.LTable:
+		return in.table(v, depth)
+	case *lua.LFunction:
+		if v.IsG {
+			return "<builtin function>"
+		}
+		return fmt.Sprintf("<function %s:%d>", v.Proto.SourceName, v.Proto.LineDefined)
+	case *lua.LUserData:
+		if mt, ok := v.Metatable.(*lua.LTable); ok && mt.RawGetString("__tostring") != lua.LNil {
+			return in.L.ToStringMeta(v).String()
+		}
+		return "<" + luaTypeName(v) + ">"
+	case *lua.LState:
+		return "<thread>"
+	case *lua.LChannel:
+		return "<channel>"
+	default:
+		return v.String() // nil, booleans, numbers
+	}
+}
+
+func (in *inspector) table(t *lua.LTable, depth int) string {
+	if in.visiting[t] {
+		return "<cycle>"
+	}
+	keys := sortedKeys(t)
+	if len(keys) == 0 {
+		if name, ok := jsonMarkerName(in.L, metatableOf(t)); ok {
+			return name + "{}"
+		}
+		return "{}"
+	}
+	if depth >= in.maxDepth {
+		return "{...}"
+	}
+	in.visiting[t] = true
+	defer delete(in.visiting, t)
+
+	items := make([]string, 0, len(keys))
+	n := sequenceLength(t)
+	length, multiline := 0, false
+	for _, k := range keys {
+		item := in.value(t.RawGet(k), depth+1)
+		if i, ok := k.(lua.LNumber); !ok || float64(i) > float64(n) || float64(i) != math.Trunc(float64(i)) {
+			item = in.key(k, depth) + " = " + item
+		}
+		items = append(items, item)
+		length += len(item) + 2
+		multiline = multiline || strings.Contains(item, "\n")
+	}
+	if !multiline && length+4 <= inspectWidth {
+		return "{ " + strings.Join(items, ", ") + " }"
+	}
+	var b strings.Builder
+	b.WriteString("{\n")
+	for _, item := range items {
+		b.WriteString("  ")
+		b.WriteString(strings.ReplaceAll(item, "\n", "\n  "))
+		b.WriteString(",\n")
+	}
+	b.WriteString("}")
+	return b.String()
+}
+
+// key renders a table key: name for identifiers, [value] otherwise.
+func (in *inspector) key(k lua.LValue, depth int) string {
+	if s, ok := k.(lua.LString); ok && identifier.MatchString(string(s)) {
+		return string(s)
+	}
+	return "[" + in.value(k, depth+1) + "]"
+}
+
+// metatableOf returns t's metatable, or nil.
+func metatableOf(t *lua.LTable) *lua.LTable {
+	mt, _ := t.Metatable.(*lua.LTable)
+	return mt
+}
+
+// sequenceLength returns n such that t[1..n] are all non-nil and t[n+1] is
+// nil.
+func sequenceLength(t *lua.LTable) int {
+	n := 0
+	for t.RawGetInt(n+1) != lua.LNil {
+		n++
+	}
+	return n
+}
+
+// sortedKeys returns the keys of t in a stable order: the sequence 1..n
+// first, then numbers, strings, booleans and other values, each ascending.
+func sortedKeys(t *lua.LTable) []lua.LValue {
+	var keys []lua.LValue
+	t.ForEach(func(k, _ lua.LValue) { keys = append(keys, k) })
+	rank := func(v lua.LValue) int {
+		switch v.Type() {
+		case lua.LTNumber:
+			return 0
+		case lua.LTString:
+			return 1
+		case lua.LTBool:
+			return 2
+		}
+		return 3
+	}
+	sort.SliceStable(keys, func(i, j int) bool {
+		a, b := keys[i], keys[j]
+		if ra, rb := rank(a), rank(b); ra != rb {
+			return ra < rb
+		}
+		switch a := a.(type) {
+		case lua.LNumber:
+			return a < b.(lua.LNumber)
+		case lua.LString:
+			return a < b.(lua.LString)
+		case lua.LBool:
+			return !bool(a) && bool(b.(lua.LBool))
+		}
+		return a.Type().String()+a.String() < b.Type().String()+b.String()
+	})
+	return keys
+}

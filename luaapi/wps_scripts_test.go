@@ -1,0 +1,238 @@
+package luaapi_test
+
+import (
+	"bytes"
+	"context"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	lua "github.com/yuin/gopher-lua"
+
+	"wps/engine"
+	"wps/luaapi"
+)
+
+// These tests run examples/hello.lua and the runbooks of scripts/ as `wps
+// run` does, against the embedded service, and check their effect with
+// client connections opened in another state of the same engine.
+
+// syncBuffer is a bytes.Buffer safe for the engine's writes.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+// take returns what was written and empties the buffer.
+func (b *syncBuffer) take() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	s := b.buf.String()
+	b.buf.Reset()
+	return s
+}
+
+// scriptHarness is an engine on the embedded service, and a state of it
+// that plays the clients.
+type scriptHarness struct {
+	t      *testing.T
+	ctx    context.Context
+	engine *engine.Engine
+	out    *syncBuffer
+	client *lua.LState
+}
+
+func newScriptHarness(t *testing.T) *scriptHarness {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // a guard against hangs
+	out := &syncBuffer{}
+	e := engine.New(engine.Options{
+		Sandbox:   true,
+		Stdout:    out,
+		LookupEnv: func(string) (string, bool) { return "", false }, // the embedded service, whatever the environment
+	})
+	L, err := e.NewState(ctx)
+	if err != nil {
+		t.Fatalf("NewState: %v", err)
+	}
+	t.Cleanup(func() {
+		L.Close()
+		if err := e.Close(context.Background()); err != nil {
+			t.Errorf("closing the engine: %v", err)
+		}
+		cancel()
+	})
+	return &scriptHarness{t: t, ctx: ctx, engine: e, out: out, client: L}
+}
+
+// clients runs Lua in the clients' state and returns its first result as
+// JSON.
+func (h *scriptHarness) clients(src string) string {
+	h.t.Helper()
+	proto, err := h.engine.Compile("clients", src)
+	if err != nil {
+		h.t.Fatalf("compiling: %v", err)
+	}
+	values, err := h.engine.Exec(h.ctx, h.client, proto)
+	if err != nil {
+		h.t.Fatalf("clients: %v", err)
+	}
+	if len(values) == 0 {
+		return ""
+	}
+	data, err := luaapi.ToJSON(h.client, values[0])
+	if err != nil {
+		h.t.Fatalf("encoding: %v", err)
+	}
+	return string(data)
+}
+
+// run runs a script file with args and returns what it printed.
+func (h *scriptHarness) run(path string, args ...string) (string, error) {
+	h.t.Helper()
+	err := h.engine.RunFile(h.ctx, path, args)
+	return h.out.take(), err
+}
+
+func TestExamples_Hello(t *testing.T) {
+	h := newScriptHarness(t)
+	out, err := h.run("../examples/hello.lua")
+	if err != nil {
+		t.Fatalf("hello.lua failed: %v\n%s", err, out)
+	}
+	want := `client received from group greetings (json): {"group":"greetings","text":"hello from the REST API"}`
+	if !strings.Contains(out, want) || !strings.Contains(out, "client connected: user hello-user, connection ") {
+		t.Errorf("hello.lua printed:\n%s\nwant a line %q", out, want)
+	}
+}
+
+func TestScripts_Help(t *testing.T) {
+	h := newScriptHarness(t)
+	for _, script := range []string{"announce", "kick_user", "audit_group", "permissions", "broadcast"} {
+		out, err := h.run("../scripts/"+script+".lua", "--help")
+		if err != nil || !strings.HasPrefix(out, "Usage: wps run scripts/"+script+".lua") || !strings.Contains(out, "Examples:") {
+			t.Errorf("%s --help: %v\n%s", script, err, out)
+		}
+		if _, err := h.run("../scripts/"+script+".lua", "--no-such-flag"); err == nil || !strings.Contains(err.Error(), "unknown flag --no-such-flag") {
+			t.Errorf("%s with an unknown flag: %v", script, err)
+		}
+	}
+}
+
+func TestScripts_Announce(t *testing.T) {
+	h := newScriptHarness(t)
+	h.clients(`
+		inside = wps.connect{groups = {"ops"}}
+		outside = wps.connect{}`)
+	if out, err := h.run("../scripts/announce.lua", "--group", "ops", "--ttl", "60", "deploy", "starting"); err != nil || out != "announced to group ops\n" {
+		t.Fatalf("announce to a group: %v\n%s", err, out)
+	}
+	if out, err := h.run("../scripts/announce.lua", "--json", `{"text":"to all"}`); err != nil || out != "announced to every connection of the hub\n" {
+		t.Fatalf("announce to all: %v\n%s", err, out)
+	}
+	got := h.clients(`return {inside:receive(10).data, inside:receive(10).data.text, outside:receive(10).data.text, outside:receive(0.05)}`)
+	if want := `["deploy starting","to all","to all"]`; got != want {
+		t.Errorf("clients received %s, want %s", got, want)
+	}
+	if _, err := h.run("../scripts/announce.lua", "--ttl", "soon", "x"); err == nil || !strings.Contains(err.Error(), "--ttl: not a number") {
+		t.Errorf("a bad --ttl: %v", err)
+	}
+	if _, err := h.run("../scripts/announce.lua"); err == nil || !strings.Contains(err.Error(), "missing MESSAGE") {
+		t.Errorf("no message: %v", err)
+	}
+}
+
+func TestScripts_KickUser(t *testing.T) {
+	h := newScriptHarness(t)
+	h.clients(`
+		mallory = wps.connect{user_id = "mallory", groups = {"ops", "lobby"}}
+		alice = wps.connect{user_id = "alice", groups = {"ops"}}`)
+	out, err := h.run("../scripts/kick_user.lua", "--reason", "abuse report", "mallory", "nobody")
+	if err != nil {
+		t.Fatalf("kick_user: %v\n%s", err, out)
+	}
+	want := "mallory: connections closed, removed from all groups\nnobody: was not connected, removed from all groups\n"
+	if out != want {
+		t.Errorf("printed\n%s\nwant\n%s", out, want)
+	}
+	got := h.clients(`
+		local m = mallory:receive(10)
+		return {event = m.event, reason = m.data, alice = wps.user_exists("alice"), lobby = wps.group_exists("lobby"),
+			members = #wps.list_connections("ops")}`)
+	if want := `{"alice":true,"event":"disconnected","lobby":false,"members":1,"reason":"abuse report"}`; got != want {
+		t.Errorf("after the kick: %s, want %s", got, want)
+	}
+}
+
+func TestScripts_AuditGroupAndPermissions(t *testing.T) {
+	h := newScriptHarness(t)
+	ids := h.clients(`
+		a = wps.connect{user_id = "ann", groups = {"ops"}, roles = {"webpubsub.sendToGroup.ops"}}
+		b = wps.connect{groups = {"ops"}}
+		return {a.connection_id, b.connection_id}`)
+	ids = strings.Trim(ids, `[]"`)
+	a, b, _ := strings.Cut(ids, `","`)
+
+	out, err := h.run("../scripts/audit_group.lua", "ops")
+	if err != nil {
+		t.Fatalf("audit_group: %v\n%s", err, out)
+	}
+	for _, line := range []string{"group ops: 2 connection(s)", "connection\tuser\tsendToGroup\tjoinLeaveGroup", a + "\tann\tyes\tno", b + "\t-\tno\tno"} {
+		if !strings.Contains(out, line+"\n") {
+			t.Errorf("audit output lacks %q:\n%s", line, out)
+		}
+	}
+
+	out, err = h.run("../scripts/permissions.lua", "grant", "joinLeaveGroup", "ops", a, b)
+	if err != nil {
+		t.Fatalf("permissions grant: %v\n%s", err, out)
+	}
+	if !strings.Contains(out, b+": has joinLeaveGroup on group ops\n") {
+		t.Errorf("grant printed:\n%s", out)
+	}
+	out, err = h.run("../scripts/permissions.lua", "revoke", "sendToGroup", "ops", a)
+	if err != nil || out != a+": no longer has sendToGroup on group ops\n" {
+		t.Fatalf("permissions revoke: %v\n%s", err, out)
+	}
+	out, err = h.run("../scripts/audit_group.lua", "--permission", "joinLeaveGroup", "ops")
+	if err != nil || !strings.Contains(out, a+"\tann\tyes\n") || !strings.Contains(out, b+"\t-\tyes\n") {
+		t.Errorf("audit after the changes: %v\n%s", err, out)
+	}
+	if _, err := h.run("../scripts/permissions.lua", "grant", "admin", "ops", a); err == nil || !strings.Contains(err.Error(), "PERMISSION must be") {
+		t.Errorf("a bad permission: %v", err)
+	}
+}
+
+func TestScripts_Broadcast(t *testing.T) {
+	h := newScriptHarness(t)
+	h.clients(`
+		conns = {}
+		for i = 1, 30 do conns[i] = wps.connect{user_id = "user" .. i} end`)
+	var users []string
+	for i := 1; i <= 30; i++ {
+		users = append(users, "user"+strconv.Itoa(i))
+	}
+	args := append([]string{"--concurrency", "4", "--users", "nobody", "maintenance tonight"}, users...)
+	out, err := h.run("../scripts/broadcast.lua", args...)
+	if err != nil || out != "sent to 31 of 31 users\n" {
+		t.Fatalf("broadcast: %v\n%s", err, out)
+	}
+	got := h.clients(`
+		local all = true
+		for i = 1, 30 do
+			local m = conns[i]:receive(10)
+			all = all and m ~= nil and m.data == "maintenance tonight"
+		end
+		return all`)
+	if got != "true" {
+		t.Errorf("not every user received the broadcast")
+	}
+}

@@ -1,0 +1,126 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+
+	"wps/engine"
+	"wps/luaapi"
+)
+
+// exitError ends wps with status after the command has printed what went
+// wrong itself (a script's error and traceback, "interrupted").
+type exitError struct{ status int }
+
+func (e *exitError) Error() string { return fmt.Sprintf("exit status %d", e.status) }
+
+// statusInterrupted is the conventional exit status after SIGINT (128 + 2).
+const statusInterrupted = 130
+
+const runDescription = `Run the Lua script FILE. Arguments after FILE are passed to the script,
+as the list args and as the chunk's ... . Flags go before FILE.
+
+The script has the wps module (see 'wps docs') and the helpers json, log,
+sleep, env, args and inspect. Its default client uses --connection-string
+and --hub, else $WEBPUBSUB_CONNECTION_STRING and $WEBPUBSUB_HUB, else a Web
+PubSub service embedded in wps, started when the script first needs it.
+
+An uncaught error prints "file:line: message" and a Lua traceback, and wps
+exits with status 1; os.exit(n) exits with n. Ctrl-C stops the script at
+once (status 130).
+
+Example:
+  wps run --timeout 30s examples/announce.lua "Maintenance at 18:00"`
+
+func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("run", "[flags] FILE [args...]", runDescription, stdout)
+	timeout := fs.Duration("timeout", 0, "stop the script after this `duration` (e.g. 30s, 5m); 0 means no limit")
+	logLevel := fs.String("log-level", "info", "lowest `level` of log lines on stderr: debug, info, warn or error;\ndebug also logs each HTTP request and response, redacted")
+	logFormat := fs.String("log-format", "text", "`format` of log lines: text or json")
+	sandbox := fs.Bool("sandbox", false, "remove file and process access: io, debug, os.execute, os.remove,\nos.rename, os.tmpname, dofile, loadfile, load, loadstring, require of files")
+	connectionString := fs.String("connection-string", "", "connection `string` of the default client's service\n(default $WEBPUBSUB_CONNECTION_STRING, else the embedded service)")
+	hub := fs.String("hub", "", "`name` of the default client's hub (default $WEBPUBSUB_HUB, else \"hub\")")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		return usagef("missing FILE, the Lua script to run")
+	}
+	if *timeout < 0 {
+		return usagef("invalid --timeout %s: must not be negative", *timeout)
+	}
+	logger, err := newLogger(stderr, *logLevel, *logFormat)
+	if err != nil {
+		return err
+	}
+
+	e := engine.New(engine.Options{
+		Client: luaapi.ClientConfig{
+			ConnectionString: *connectionString,
+			Hub:              *hub,
+			Logger:           logger,
+			Stderr:           stderr,
+		},
+		Sandbox: *sandbox,
+		Logger:  logger,
+		Stdout:  stdout,
+	})
+	defer func() {
+		closeCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		e.Close(closeCtx)
+	}()
+	if *timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, *timeout, fmt.Errorf("timed out after %s (--timeout)", *timeout))
+		defer cancel()
+	}
+	return scriptResult(e.RunFile(ctx, fs.Arg(0), fs.Args()[1:]), stderr)
+}
+
+// scriptResult reports the outcome of a script on stderr and returns the
+// error that gives wps its exit status. Errors that are not the script's
+// (a missing file) are returned for runMain to print.
+func scriptResult(err error, stderr io.Writer) error {
+	var scriptErr *engine.Error
+	var exit *engine.ExitError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &exit):
+		return &exitError{exit.Code}
+	case engine.Interrupted(err):
+		fmt.Fprintf(stderr, "wps run: %v\n", err)
+		if errors.Is(err, context.Canceled) {
+			return &exitError{statusInterrupted}
+		}
+		return &exitError{1}
+	case errors.As(err, &scriptErr):
+		fmt.Fprintln(stderr, err)
+		return &exitError{1}
+	default:
+		return err
+	}
+}
+
+// newLogger returns the logger of scripts and of the REST client, writing
+// to stderr in format ("text" or "json") from level on.
+func newLogger(stderr io.Writer, level, format string) (*slog.Logger, error) {
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(level)); err != nil || strings.ContainsAny(level, "+-") {
+		return nil, usagef("invalid --log-level %q: use debug, info, warn or error", level)
+	}
+	opts := &slog.HandlerOptions{Level: lvl}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(stderr, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(stderr, opts)), nil
+	}
+	return nil, usagef("invalid --log-format %q: use text or json", format)
+}

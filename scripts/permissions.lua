@@ -1,0 +1,96 @@
+-- permissions.lua: grant or revoke a group permission for a list of
+-- connections. Run with --help for usage.
+
+local usage = [[
+Usage: wps run scripts/permissions.lua grant|revoke PERMISSION GROUP CONNECTION_ID...
+
+Grant or revoke PERMISSION (sendToGroup or joinLeaveGroup) on GROUP for every
+CONNECTION_ID, concurrently, then check that each connection now has (or no
+longer has) it. Prints one line per connection and fails if any did not
+take effect.
+
+Flags:
+  --all-groups      act on every group instead of GROUP (then omit GROUP)
+  --concurrency N   at most N calls in flight (default 8)
+  -h, --help        show this help
+
+Examples:
+  wps run scripts/permissions.lua grant sendToGroup ops conn1 conn2
+  wps run scripts/permissions.lua revoke joinLeaveGroup ops conn1
+  wps run scripts/permissions.lua --all-groups revoke sendToGroup conn1
+]]
+
+-- parse splits argv into flags (as declared in spec: "value" or "switch")
+-- and the remaining words.
+local function parse(argv, spec)
+  local flags, words = {}, {}
+  local i = 1
+  while i <= #argv do
+    local a = argv[i]
+    if a == "-h" or a == "--help" then
+      flags.help = true
+    elseif a == "--" then
+      for j = i + 1, #argv do words[#words + 1] = argv[j] end
+      break
+    elseif a:sub(1, 2) == "--" then
+      local name, value = a:match("^%-%-([%w-]+)=(.*)$")
+      name = name or a:sub(3)
+      if spec[name] == nil then error("unknown flag --" .. name .. " (run with --help for usage)", 0) end
+      if spec[name] == "switch" then
+        flags[name] = true
+      else
+        if value == nil then
+          i = i + 1
+          value = argv[i]
+          if value == nil then error("flag --" .. name .. " needs a value", 0) end
+        end
+        flags[name] = value
+      end
+    else
+      words[#words + 1] = a
+    end
+    i = i + 1
+  end
+  return flags, words
+end
+
+local flags, words = parse(args, {["all-groups"] = "switch", concurrency = "value"})
+if flags.help then
+  print(usage)
+  return
+end
+local action, permission = words[1], words[2]
+if action ~= "grant" and action ~= "revoke" then
+  error("the first argument must be grant or revoke (run with --help for usage)", 0)
+end
+if permission ~= "sendToGroup" and permission ~= "joinLeaveGroup" then
+  error("PERMISSION must be sendToGroup or joinLeaveGroup, got " .. tostring(permission), 0)
+end
+local group, first = words[3], 4
+if flags["all-groups"] then group, first = nil, 3 end
+local connections = {}
+for i = first, #words do connections[#connections + 1] = words[i] end
+if #connections == 0 then error("missing CONNECTION_ID (run with --help for usage)", 0) end
+local concurrency = tonumber(flags.concurrency or "8")
+if concurrency == nil then error("--concurrency: not a number: " .. flags.concurrency, 0) end
+
+local operation = action == "grant" and wps.grant_permission or wps.revoke_permission
+local want = action == "grant"
+local results = wps.each(connections, function(id)
+  operation(permission, id, {target_name = group})
+  local has = wps.check_permission(permission, id, {target_name = group})
+  if has ~= want then error(("%s did not take effect"):format(action), 0) end
+  return has
+end, {concurrency = concurrency})
+
+local scope = group and ("group " .. group) or "every group"
+local failed = 0
+for i, r in ipairs(results) do
+  if r.ok then
+    print(("%s: %s %s on %s"):format(connections[i], want and "has" or "no longer has", permission, scope))
+  else
+    failed = failed + 1
+    print(("%s: FAILED: %s"):format(connections[i], tostring(r.error)))
+  end
+end
+if failed > 0 then error(("%d of %d connections failed"):format(failed, #connections), 0) end

@@ -1,0 +1,2 @@
+-- Prints what the command line passed.
+print(#args, table.concat(args, "|"), select("#", ...))

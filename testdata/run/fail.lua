@@ -1,0 +1,2 @@
+print("started")
+error("boom")

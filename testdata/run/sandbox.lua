@@ -1,0 +1,1 @@
+print(io == nil, loadstring == nil, os.execute == nil)

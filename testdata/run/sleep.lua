@@ -1,0 +1,2 @@
+print("ready")
+sleep(3600)

@@ -1,0 +1,2 @@
+print("fine")
+print("missing paren"
