@@ -71,7 +71,7 @@ func TestEngine_RunFile_Errors(t *testing.T) {
 	}{
 		{"Runtime", "testdata/call_nil.lua", KindRuntime, "testdata/call_nil.lua:3: attempt to call a non-function object"},
 		{"Syntax", "testdata/syntax.lua", KindSyntax, "testdata/syntax.lua:2: syntax error near '='"},
-		{"SyntaxAtEnd", "testdata/unclosed.lua", KindSyntax, "testdata/unclosed.lua: syntax error at end of file"},
+		{"SyntaxAtEnd", "testdata/unclosed.lua", KindSyntax, "testdata/unclosed.lua:3: syntax error at end of file"},
 		{"TableError", "testdata/table_error.lua", KindRuntime, "testdata/table_error.lua:4: wps: send_to_group: 403 Forbidden"},
 		{"ShebangKeepsLines", "testdata/shebang.lua", KindRuntime, "testdata/shebang.lua:3: line three"},
 	} {
@@ -163,7 +163,7 @@ func TestEngine_Timeout(t *testing.T) {
 	// The cause stands in for WithTimeoutCause's; the test must not
 	// depend on how long the script takes to start.
 	err := runUntilReady(t, e, out, "testdata/busy.lua", ctx, func() { cancel(cause) })
-	if !Interrupted(err) || err.Error() != "timed out after 10ms" || !errors.Is(err, cause) {
+	if !Interrupted(err) || err.Error() != "timed out after 10ms at testdata/busy.lua:5" || !errors.Is(err, cause) {
 		t.Errorf("error %v, want the timeout", err)
 	}
 }

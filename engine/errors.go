@@ -98,7 +98,17 @@ func runError(ctx context.Context, L *lua.LState, err error) error {
 		cause := context.Cause(ctx)
 		message := "interrupted"
 		if !errors.Is(cause, context.Canceled) {
+			// A timeout: say where the script was and what it was
+			// waiting for, which is what the operator needs next.
 			message = cause.Error()
+			if apiErr, ok := err.(*lua.ApiError); ok {
+				if where := raisedAt(apiErr.StackTrace); where != "" {
+					message += " at " + where
+				}
+				if detail := valueString(L, apiErr.Object); !strings.Contains(detail, "context ") && !strings.Contains(detail, cause.Error()) {
+					message += ": " + firstLine(detail)
+				}
+			}
 		}
 		return &Error{Kind: KindInterrupted, Message: message, Err: cause}
 	}
@@ -157,4 +167,10 @@ func raisedAt(traceback string) string {
 		}
 	}
 	return ""
+}
+
+// firstLine returns s up to its first newline.
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"strings"
 
@@ -32,23 +31,23 @@ func (e *Engine) CompileFile(path string) (*lua.FunctionProto, error) {
 			src = nil
 		}
 	}
-	return compile(bytes.NewReader(src), path)
+	return compile(src, path)
 }
 
 // Compile compiles src, naming it name in error messages and tracebacks.
 // A syntax error gives an *Error.
 func (e *Engine) Compile(name, src string) (*lua.FunctionProto, error) {
-	return compile(strings.NewReader(src), name)
+	return compile([]byte(src), name)
 }
 
-func compile(r io.Reader, name string) (*lua.FunctionProto, error) {
-	chunk, err := parse.Parse(r, name)
+func compile(src []byte, name string) (*lua.FunctionProto, error) {
+	chunk, err := parse.Parse(bytes.NewReader(src), name)
 	if err != nil {
-		return nil, syntaxError(name, err)
+		return nil, syntaxError(name, err, bytes.Count(src, []byte("\n"))+1)
 	}
 	proto, err := lua.Compile(chunk, name)
 	if err != nil {
-		return nil, syntaxError(name, err)
+		return nil, syntaxError(name, err, 0)
 	}
 	return proto, nil
 }
@@ -136,12 +135,13 @@ func Interrupted(err error) bool {
 }
 
 // syntaxError converts a parse or compile error into an *Error reading
-// "file:line: message".
-func syntaxError(name string, err error) *Error {
+// "file:line: message". lastLine is the number of the source's last line,
+// where an error at the end of the file is reported.
+func syntaxError(name string, err error, lastLine int) *Error {
 	if pe, ok := err.(*parse.Error); ok {
 		message := strings.TrimSpace(pe.Message)
 		if pe.Pos.Line == parse.EOF {
-			return &Error{Kind: KindSyntax, Message: fmt.Sprintf("%s: %s at end of file", name, message)}
+			return &Error{Kind: KindSyntax, Message: fmt.Sprintf("%s:%d: %s at end of file", name, lastLine, message)}
 		}
 		near := ""
 		if pe.Token != "" {

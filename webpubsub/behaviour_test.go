@@ -151,6 +151,9 @@ func TestCancelStopsRetrying(t *testing.T) {
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
+	if !strings.Contains(err.Error(), "canceled while retrying after: send_to_all: 503 Service Unavailable") {
+		t.Errorf("message %q does not say why it was retrying", err)
+	}
 }
 
 func TestTimeoutBoundsAPendingCall(t *testing.T) {

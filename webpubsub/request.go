@@ -153,6 +153,16 @@ func (c *Client) do(ctx context.Context, r request) (response, error) {
 	fail := func(err error, msg string) error {
 		return &Error{Operation: r.op, Method: r.method, Path: pathOnly, Message: msg, Err: err}
 	}
+	// lastFailure says what went wrong with the previous attempt, so that a
+	// call cut short while waiting to retry still tells why it was retrying.
+	lastFailure := ""
+	stopped := func() error {
+		msg := contextMessage(ctx.Err())
+		if lastFailure != "" {
+			msg += " while retrying after: " + lastFailure
+		}
+		return fail(ctx.Err(), msg)
+	}
 	for attempt := 0; ; attempt++ {
 		req, err := c.newHTTPRequest(ctx, &r, target, audience)
 		if err != nil {
@@ -166,9 +176,10 @@ func (c *Client) do(ctx context.Context, r request) (response, error) {
 				return response{}, fail(ctxErr, contextMessage(ctxErr))
 			}
 			c.logFailure(ctx, &r, err, time.Since(start))
+			lastFailure = redactURL(err.Error())
 			if attempt < c.opts.MaxRetries {
 				if !c.sleep(ctx.Done(), c.backoff(attempt, nil)) {
-					return response{}, fail(ctx.Err(), contextMessage(ctx.Err()))
+					return response{}, stopped()
 				}
 				continue
 			}
@@ -182,9 +193,10 @@ func (c *Client) do(ctx context.Context, r request) (response, error) {
 				return response{}, fail(ctxErr, contextMessage(ctxErr))
 			}
 			readErr = fmt.Errorf("reading the response: %w", readErr)
+			lastFailure = readErr.Error()
 			if attempt < c.opts.MaxRetries {
 				if !c.sleep(ctx.Done(), c.backoff(attempt, nil)) {
-					return response{}, fail(ctx.Err(), contextMessage(ctx.Err()))
+					return response{}, stopped()
 				}
 				continue
 			}
@@ -194,8 +206,9 @@ func (c *Client) do(ctx context.Context, r request) (response, error) {
 			return response{status: resp.StatusCode, body: body}, nil
 		}
 		if isRetryable(resp.StatusCode) && attempt < c.opts.MaxRetries {
+			lastFailure = newResponseError(r.op, r.method, pathOnly, resp, body).Error()
 			if !c.sleep(ctx.Done(), c.backoff(attempt, resp.Header)) {
-				return response{}, fail(ctx.Err(), contextMessage(ctx.Err()))
+				return response{}, stopped()
 			}
 			continue
 		}
