@@ -1,12 +1,23 @@
 # The one command that runs every test: make test
-# (Go unit and integration tests under the race detector, then the
-# end-to-end tests that drive wps with the official npm clients.)
+#
+#   gotest  formatting, go vet, and every Go test under the race detector
+#           (the REST client, the embedded service, the engine, and the Lua
+#           module's tests, which run Lua scripts against a fake service and
+#           against the embedded one)
+#   e2e     the end-to-end suite: wps serve driven by the official npm
+#           packages @azure/web-pubsub and @azure/web-pubsub-client,
+#           installed from the lockfile in tests/e2e
 
-.PHONY: test gotest
+.PHONY: test gotest e2e
 
-test: gotest
+test: gotest e2e
 
 gotest:
-	gofmt -l . | (! grep .) || (echo "gofmt: the files above need formatting"; exit 1)
+	@unformatted=$$(gofmt -l .); if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted"; exit 1; fi
 	go vet ./...
 	go test -race ./...
+
+e2e:
+	go build -o bin/wps .
+	npm --prefix tests/e2e ci --no-audit --no-fund
+	WPS_BIN=$(CURDIR)/bin/wps npm --prefix tests/e2e test

@@ -26,7 +26,7 @@ const runDescription = `Run the Lua script FILE. Arguments after FILE are passed
 as the list args and as the chunk's ... . Flags go before FILE.
 
 The script has the wps module (see 'wps docs') and the helpers json, log,
-sleep, env, args and inspect. Its default client uses --connection-string
+flags, sleep, env, args and inspect. Its default client uses --connection-string
 and --hub, else $WEBPUBSUB_CONNECTION_STRING and $WEBPUBSUB_HUB, else a Web
 PubSub service embedded in wps, started when the script first needs it.
 
@@ -93,6 +93,9 @@ func scriptResult(err error, stderr io.Writer) error {
 	case err == nil:
 		return nil
 	case errors.As(err, &exit):
+		if exit.Message != "" {
+			fmt.Fprintln(stderr, exit.Message)
+		}
 		return &exitError{exit.Code}
 	case engine.Interrupted(err):
 		fmt.Fprintf(stderr, "wps run: %v\n", err)

@@ -80,14 +80,14 @@ func TestRun_Errors(t *testing.T) {
 		stderr string // the beginning of stderr
 	}{
 		{"ScriptError", []string{"testdata/run/fail.lua"}, 1, "testdata/run/fail.lua:2: boom\nstack traceback:\n"},
-		{"SyntaxError", []string{"testdata/run/syntax.lua"}, 1, "testdata/run/syntax.lua: syntax error at end of file\n"},
+		{"SyntaxError", []string{"testdata/run/syntax.lua"}, 1, "testdata/run/syntax.lua:3: syntax error at end of file\n"},
 		{"MissingFile", []string{"testdata/run/nosuch.lua"}, 1, "wps run: open testdata/run/nosuch.lua: no such file or directory\n"},
 		{"NoFile", nil, 2, "wps run: missing FILE, the Lua script to run\nRun 'wps run --help' for usage.\n"},
 		{"BadLogLevel", []string{"--log-level", "loud", "testdata/run/args.lua"}, 2, "wps run: invalid --log-level \"loud\": use debug, info, warn or error\n"},
 		{"BadLogFormat", []string{"--log-format", "xml", "testdata/run/args.lua"}, 2, "wps run: invalid --log-format \"xml\": use text or json\n"},
 		{"BadTimeout", []string{"--timeout", "soon", "testdata/run/args.lua"}, 2, "wps run: invalid value \"soon\" for flag -timeout"},
 		{"Exit", []string{"testdata/run/exit.lua"}, 4, ""},
-		{"Timeout", []string{"--timeout", "20ms", "testdata/run/busy.lua"}, 1, "wps run: timed out after 20ms (--timeout)\n"},
+		{"Timeout", []string{"--timeout", "20ms", "testdata/run/busy.lua"}, 1, "wps run: timed out after 20ms (--timeout) at testdata/run/busy.lua:1\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			status, _, stderr := runWPS(t, append([]string{"run"}, tc.args...)...)
@@ -108,6 +108,19 @@ func TestRun_Errors(t *testing.T) {
 			t.Errorf("stderr:\n%s\nwant one line", stderr)
 		}
 	})
+}
+
+// TestRun_ScriptFlags checks the endings of flags.parse through wps run:
+// --help prints the usage and exits 0, a bad flag exits 2 with one line.
+func TestRun_ScriptFlags(t *testing.T) {
+	status, stdout, stderr := runWPS(t, "run", "--sandbox", "scripts/kick_user.lua", "--help")
+	if status != 0 || !strings.HasPrefix(stdout, "Usage: wps run scripts/kick_user.lua") || stderr != "" {
+		t.Errorf("--help: status %d, stdout:\n%s\nstderr:\n%s", status, stdout, stderr)
+	}
+	status, stdout, stderr = runWPS(t, "run", "--sandbox", "scripts/kick_user.lua", "--reason")
+	if want := "flag --reason needs a value (run with --help for usage)\n"; status != 2 || stderr != want || stdout != "" {
+		t.Errorf("a bad flag: status %d, stdout %q, stderr %q; want status 2 and stderr %q", status, stdout, stderr, want)
+	}
 }
 
 func TestRun_Sandbox(t *testing.T) {

@@ -33,7 +33,7 @@ type Options struct {
 	// Sandbox removes file and process access from scripts: the io and
 	// debug libraries, os.execute, os.remove, os.rename, os.tmpname,
 	// dofile, loadfile, load and loadstring, and require of files
-	// (require of the built-in modules json, log and wps still works).
+	// (require of the built-in modules json, log, flags and wps still works).
 	Sandbox bool
 	// Logger receives the log.* lines of scripts; nil discards them.
 	Logger *slog.Logger

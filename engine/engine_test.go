@@ -163,7 +163,7 @@ func TestEngine_Timeout(t *testing.T) {
 	// The cause stands in for WithTimeoutCause's; the test must not
 	// depend on how long the script takes to start.
 	err := runUntilReady(t, e, out, "testdata/busy.lua", ctx, func() { cancel(cause) })
-	if !Interrupted(err) || err.Error() != "timed out after 10ms at testdata/busy.lua:5" || !errors.Is(err, cause) {
+	if !Interrupted(err) || err.Error() != "timed out after 10ms at testdata/busy.lua:3" || !errors.Is(err, cause) {
 		t.Errorf("error %v, want the timeout", err)
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"wps/luaapi"
 )
 
 // Kind says how a script failed.
@@ -54,23 +56,32 @@ func (e *Error) Error() string {
 // Unwrap returns the cause of an interruption.
 func (e *Error) Unwrap() error { return e.Err }
 
-// ExitError is a script's call of os.exit(code): the run ends there, and
-// wps exits with Code once it has cleaned up. RunFile returns nil for
-// os.exit(0) and os.exit(true).
+// ExitError is a script ending early with a status: its call of
+// os.exit(code), flags.parse after --help (0) or a usage mistake (2), or
+// flags.usage_error (2).
+// The run ends there, and wps exits with Code once it has cleaned up.
+// RunFile returns nil for status 0.
 type ExitError struct {
 	Code int
+	// Message, if set, says why the script ended, e.g. "unknown flag --grup
+	// (run with --help for usage)". The runner prints it on stderr, as the
+	// one line a usage mistake gets (no traceback: it is not a crash).
+	Message string
 }
 
-// Error returns "exit status N".
-func (e *ExitError) Error() string { return fmt.Sprintf("exit status %d", e.Code) }
-
-// exitRequest is the value os.exit raises to unwind the script.
-type exitRequest int
+// Error returns "exit status N", followed by ": Message" if there is one.
+func (e *ExitError) Error() string {
+	if e.Message == "" {
+		return fmt.Sprintf("exit status %d", e.Code)
+	}
+	return fmt.Sprintf("exit status %d: %s", e.Code, e.Message)
+}
 
 // osExit replaces os.exit([code]), which in gopher-lua ends the process at
-// once: it raises a value that Exec turns into an *ExitError, so that the
-// engine cleans up (the embedded service, open connections) and the runner
-// decides. true means 0, false means 1, as in Lua 5.2.
+// once: it raises a luaapi.ExitRequest, which Exec turns into an
+// *ExitError, so that the engine cleans up (the embedded service, open
+// connections) and the runner decides. true means 0, false means 1, as in
+// Lua 5.2.
 func osExit(L *lua.LState) int {
 	code := 0
 	switch v := L.Get(1).(type) {
@@ -84,9 +95,7 @@ func osExit(L *lua.LState) int {
 	default:
 		L.ArgError(1, "number or boolean expected, got "+v.Type().String())
 	}
-	ud := L.NewUserData()
-	ud.Value = exitRequest(code)
-	L.Error(ud, 0)
+	luaapi.Exit(L, code, "")
 	return 0
 }
 
@@ -117,8 +126,8 @@ func runError(ctx context.Context, L *lua.LState, err error) error {
 		return &Error{Kind: KindRuntime, Message: err.Error()}
 	}
 	if ud, ok := apiErr.Object.(*lua.LUserData); ok {
-		if code, ok := ud.Value.(exitRequest); ok {
-			return &ExitError{Code: int(code)}
+		if exit, ok := ud.Value.(*luaapi.ExitRequest); ok {
+			return &ExitError{Code: exit.Code, Message: exit.Message}
 		}
 	}
 	message := valueString(L, apiErr.Object)

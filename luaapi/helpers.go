@@ -15,7 +15,7 @@ import (
 )
 
 // This file holds Open and the helpers every script has besides json (see
-// json.go): log, sleep, env, args and inspect.
+// json.go) and flags (flags.go): log, sleep, env, args and inspect.
 
 // Options configure what Open puts into a state. The zero value gives the
 // helpers with log lines discarded, the process environment, no args and
@@ -43,10 +43,11 @@ type helperState struct {
 // helperStateKey is the registry key of a state's helperState.
 const helperStateKey = "wps.helpers"
 
-// Open installs the Lua surface of wps in L: the globals json, log, sleep,
-// env, args and inspect (json and log also through require), then the wps
-// module if opts.WPS is set. L must have the standard libraries it needs
-// open already: which ones is the runner's choice (see engine's sandbox).
+// Open installs the Lua surface of wps in L: the globals json, log, flags,
+// sleep, env, args and inspect (json, log and flags also through require),
+// then the wps module if opts.WPS is set. L must have the standard
+// libraries it needs open already: which ones is the runner's choice (see
+// engine's sandbox).
 func Open(L *lua.LState, opts Options) {
 	state := &helperState{logger: opts.Logger, lookupEnv: opts.LookupEnv}
 	if state.logger == nil {
@@ -63,6 +64,9 @@ func Open(L *lua.LState, opts Options) {
 	logModule := L.NewTable()
 	L.SetFuncs(logModule, Funcs("log"))
 	setModule(L, "log", logModule)
+	flagsModule := L.NewTable()
+	L.SetFuncs(flagsModule, Funcs("flags"))
+	setModule(L, "flags", flagsModule)
 	for name, fn := range Funcs("") {
 		L.SetGlobal(name, L.NewFunction(fn))
 	}

@@ -1,6 +1,6 @@
 // Package luaapi is the Lua surface of wps: the wps module over the Web
-// PubSub REST client and the helpers every script has (json, log, sleep,
-// env, args, inspect).
+// PubSub REST client and the helpers every script has (json, log, flags,
+// sleep, env, args, inspect).
 //
 // Every Lua-visible function is described once in the registry (this file):
 // its name, parameters, return type and a one-line doc. Argument errors,
@@ -145,7 +145,7 @@ func ReceiverClass(module string) string { return receiverClasses[module] }
 
 // moduleOrder is the order in which docs list modules; others follow,
 // sorted by name.
-var moduleOrder = []string{"wps", "client", "conn", "json", "log", ""}
+var moduleOrder = []string{"wps", "client", "conn", "json", "log", "flags", ""}
 
 // registry holds everything registered, in registration order.
 var registry struct {

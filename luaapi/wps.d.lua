@@ -526,6 +526,19 @@ function log.warn(message, fields) end
 ---@param fields? table key/value pairs added to the line
 function log.error(message, fields) end
 
+flags = {}
+
+---Parse flags (--name value, --name=value, --switch; -- ends them) into opts and the other words; -h/--help prints usage and exits 0, a usage mistake exits 2 with a one-line error.
+---@param argv string[] the words to parse, usually args
+---@param spec table<string, string|string[]> flag name → "string" or "number" (nil when absent), "boolean" (false when absent), or {"string"} for a repeatable flag (a list, {} when absent)
+---@param usage? string what -h/--help prints (default: a list of the flags)
+---@return table, string[]
+function flags.parse(argv, spec, usage) end
+
+---End the script with status 2 and message on stderr, as flags.parse does for a bad flag: for the words the script checks itself.
+---@param message string what is wrong, e.g. "missing GROUP"
+function flags.usage_error(message) end
+
 ---The command-line arguments after the script's name (also ... in the script's main chunk).
 ---@type string[]
 args = nil

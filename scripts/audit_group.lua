@@ -15,54 +15,16 @@ Flags:
 
 Examples:
   wps run scripts/audit_group.lua ops
-  wps --hub chat run scripts/audit_group.lua --permission sendToGroup lobby
+  wps run --hub chat scripts/audit_group.lua --permission sendToGroup lobby
 ]]
 
--- parse splits argv into flags (as declared in spec: "value" or "switch")
--- and the remaining words.
-local function parse(argv, spec)
-  local flags, words = {}, {}
-  local i = 1
-  while i <= #argv do
-    local a = argv[i]
-    if a == "-h" or a == "--help" then
-      flags.help = true
-    elseif a == "--" then
-      for j = i + 1, #argv do words[#words + 1] = argv[j] end
-      break
-    elseif a:sub(1, 2) == "--" then
-      local name, value = a:match("^%-%-([%w-]+)=(.*)$")
-      name = name or a:sub(3)
-      if spec[name] == nil then error("unknown flag --" .. name .. " (run with --help for usage)", 0) end
-      if spec[name] == "switch" then
-        flags[name] = true
-      else
-        if value == nil then
-          i = i + 1
-          value = argv[i]
-          if value == nil then error("flag --" .. name .. " needs a value", 0) end
-        end
-        flags[name] = value
-      end
-    else
-      words[#words + 1] = a
-    end
-    i = i + 1
-  end
-  return flags, words
-end
 
-local flags, words = parse(args, {permission = "value", concurrency = "value"})
-if flags.help then
-  print(usage)
-  return
-end
-if #words ~= 1 then error("give exactly one GROUP (run with --help for usage)", 0) end
+local opts, words = flags.parse(args, {permission = "string", concurrency = "number"}, usage)
+if #words ~= 1 then flags.usage_error("give exactly one GROUP") end
 local group = words[1]
 local permissions = {"sendToGroup", "joinLeaveGroup"}
-if flags.permission then permissions = {flags.permission} end
-local concurrency = tonumber(flags.concurrency or "8")
-if concurrency == nil then error("--concurrency: not a number: " .. flags.concurrency, 0) end
+if opts.permission then permissions = {opts.permission} end
+local concurrency = opts.concurrency or 8
 
 local members = wps.list_connections(group)
 print(("group %s: %d connection(s)"):format(group, #members))

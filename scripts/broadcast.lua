@@ -13,7 +13,8 @@ Flags:
   --concurrency N   at most N calls in flight (default 16)
   --ttl SECONDS     drop the message for clients that have not taken it
                     within SECONDS (1..300)
-  --users LIST      comma-separated users, in addition to USER...
+  --users LIST      comma-separated users, in addition to USER...;
+                    may be given more than once
   --json            MESSAGE is JSON: send it as application/json
   -h, --help        show this help
 
@@ -22,50 +23,13 @@ Examples:
   wps run scripts/broadcast.lua --concurrency 32 --users "$(paste -sd, users.txt)" "New version available"
 ]]
 
--- parse splits argv into flags (as declared in spec: "value" or "switch")
--- and the remaining words.
-local function parse(argv, spec)
-  local flags, words = {}, {}
-  local i = 1
-  while i <= #argv do
-    local a = argv[i]
-    if a == "-h" or a == "--help" then
-      flags.help = true
-    elseif a == "--" then
-      for j = i + 1, #argv do words[#words + 1] = argv[j] end
-      break
-    elseif a:sub(1, 2) == "--" then
-      local name, value = a:match("^%-%-([%w-]+)=(.*)$")
-      name = name or a:sub(3)
-      if spec[name] == nil then error("unknown flag --" .. name .. " (run with --help for usage)", 0) end
-      if spec[name] == "switch" then
-        flags[name] = true
-      else
-        if value == nil then
-          i = i + 1
-          value = argv[i]
-          if value == nil then error("flag --" .. name .. " needs a value", 0) end
-        end
-        flags[name] = value
-      end
-    else
-      words[#words + 1] = a
-    end
-    i = i + 1
-  end
-  return flags, words
-end
 
-local flags, words = parse(args, {concurrency = "value", ttl = "value", users = "value", json = "switch"})
-if flags.help then
-  print(usage)
-  return
-end
+local opts, words = flags.parse(args, {concurrency = "number", ttl = "number", users = {"string"}, json = "boolean"}, usage)
 local message = table.remove(words, 1)
-if message == nil then error("missing MESSAGE (run with --help for usage)", 0) end
-if flags.json then
+if message == nil then flags.usage_error("missing MESSAGE") end
+if opts.json then
   local ok, decoded = pcall(json.decode, message)
-  if not ok or type(decoded) ~= "table" then error("--json: MESSAGE is not a JSON object or array", 0) end
+  if not ok or type(decoded) ~= "table" then flags.usage_error("--json: MESSAGE is not a JSON object or array") end
   message = decoded
 end
 
@@ -74,20 +38,14 @@ local function add(list)
   for user in list:gmatch("[^,%s]+") do users[#users + 1] = user end
 end
 for _, w in ipairs(words) do users[#users + 1] = w end
-if flags.users then add(flags.users) end
-if #users == 0 then error("no users given (run with --help for usage)", 0) end
+for _, list in ipairs(opts.users) do add(list) end
+if #users == 0 then flags.usage_error("no users given") end
 
-local concurrency = tonumber(flags.concurrency or "16")
-if concurrency == nil then error("--concurrency: not a number: " .. flags.concurrency, 0) end
-local opts = {}
-if flags.ttl then
-  opts.ttl = tonumber(flags.ttl)
-  if opts.ttl == nil then error("--ttl: not a number: " .. flags.ttl, 0) end
-end
+local send_opts = {ttl = opts.ttl}
 
 local results = wps.each(users, function(user)
-  wps.send_to_user(user, message, opts)
-end, {concurrency = concurrency})
+  wps.send_to_user(user, message, send_opts)
+end, {concurrency = opts.concurrency or 16})
 
 local failed = {}
 for i, r in ipairs(results) do

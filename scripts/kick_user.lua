@@ -14,50 +14,13 @@ Flags:
 
 Examples:
   wps run scripts/kick_user.lua mallory
-  wps --hub chat run scripts/kick_user.lua --reason "abuse report 1234" mallory trudy
+  wps run --hub chat scripts/kick_user.lua --reason "abuse report 1234" mallory trudy
 ]]
 
--- parse splits argv into flags (as declared in spec: "value" or "switch")
--- and the remaining words.
-local function parse(argv, spec)
-  local flags, words = {}, {}
-  local i = 1
-  while i <= #argv do
-    local a = argv[i]
-    if a == "-h" or a == "--help" then
-      flags.help = true
-    elseif a == "--" then
-      for j = i + 1, #argv do words[#words + 1] = argv[j] end
-      break
-    elseif a:sub(1, 2) == "--" then
-      local name, value = a:match("^%-%-([%w-]+)=(.*)$")
-      name = name or a:sub(3)
-      if spec[name] == nil then error("unknown flag --" .. name .. " (run with --help for usage)", 0) end
-      if spec[name] == "switch" then
-        flags[name] = true
-      else
-        if value == nil then
-          i = i + 1
-          value = argv[i]
-          if value == nil then error("flag --" .. name .. " needs a value", 0) end
-        end
-        flags[name] = value
-      end
-    else
-      words[#words + 1] = a
-    end
-    i = i + 1
-  end
-  return flags, words
-end
 
-local flags, users = parse(args, {reason = "value"})
-if flags.help then
-  print(usage)
-  return
-end
-if #users == 0 then error("missing USER (run with --help for usage)", 0) end
-local reason = flags.reason or "kicked by an operator"
+local opts, users = flags.parse(args, {reason = "string"}, usage)
+if #users == 0 then flags.usage_error("missing USER") end
+local reason = opts.reason or "kicked by an operator"
 
 local failed = 0
 for _, user in ipairs(users) do

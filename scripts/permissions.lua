@@ -20,59 +20,21 @@ Examples:
   wps run scripts/permissions.lua --all-groups revoke sendToGroup conn1
 ]]
 
--- parse splits argv into flags (as declared in spec: "value" or "switch")
--- and the remaining words.
-local function parse(argv, spec)
-  local flags, words = {}, {}
-  local i = 1
-  while i <= #argv do
-    local a = argv[i]
-    if a == "-h" or a == "--help" then
-      flags.help = true
-    elseif a == "--" then
-      for j = i + 1, #argv do words[#words + 1] = argv[j] end
-      break
-    elseif a:sub(1, 2) == "--" then
-      local name, value = a:match("^%-%-([%w-]+)=(.*)$")
-      name = name or a:sub(3)
-      if spec[name] == nil then error("unknown flag --" .. name .. " (run with --help for usage)", 0) end
-      if spec[name] == "switch" then
-        flags[name] = true
-      else
-        if value == nil then
-          i = i + 1
-          value = argv[i]
-          if value == nil then error("flag --" .. name .. " needs a value", 0) end
-        end
-        flags[name] = value
-      end
-    else
-      words[#words + 1] = a
-    end
-    i = i + 1
-  end
-  return flags, words
-end
 
-local flags, words = parse(args, {["all-groups"] = "switch", concurrency = "value"})
-if flags.help then
-  print(usage)
-  return
-end
+local opts, words = flags.parse(args, {["all-groups"] = "boolean", concurrency = "number"}, usage)
 local action, permission = words[1], words[2]
 if action ~= "grant" and action ~= "revoke" then
-  error("the first argument must be grant or revoke (run with --help for usage)", 0)
+  flags.usage_error("the first argument must be grant or revoke")
 end
 if permission ~= "sendToGroup" and permission ~= "joinLeaveGroup" then
-  error("PERMISSION must be sendToGroup or joinLeaveGroup, got " .. tostring(permission), 0)
+  flags.usage_error("PERMISSION must be sendToGroup or joinLeaveGroup, got " .. tostring(permission))
 end
 local group, first = words[3], 4
-if flags["all-groups"] then group, first = nil, 3 end
+if opts["all-groups"] then group, first = nil, 3 end
 local connections = {}
 for i = first, #words do connections[#connections + 1] = words[i] end
-if #connections == 0 then error("missing CONNECTION_ID (run with --help for usage)", 0) end
-local concurrency = tonumber(flags.concurrency or "8")
-if concurrency == nil then error("--concurrency: not a number: " .. flags.concurrency, 0) end
+if #connections == 0 then flags.usage_error("missing CONNECTION_ID") end
+local concurrency = opts.concurrency or 8
 
 local operation = action == "grant" and wps.grant_permission or wps.revoke_permission
 local want = action == "grant"

@@ -3,18 +3,11 @@
 
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { after, afterEach, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { WebPubSubClient } from "@azure/web-pubsub-client";
-import { clientOptions, signToken, startService, withTimeout } from "./harness.js";
+import { clientOptions, setUpService, signToken, withTimeout } from "./harness.js";
 
-let service;
-before(async () => {
-  service = await startService();
-});
-afterEach(() => service.stopClients());
-after(async () => {
-  await service?.stop();
-});
+const service = setUpService();
 
 /** Returns the client URL of hub on the service with token as access_token. */
 function clientUrl(hub, token) {

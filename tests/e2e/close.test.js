@@ -3,17 +3,10 @@
 // connection), and client.stop() ends a connection for the service too.
 
 import assert from "node:assert/strict";
-import { after, afterEach, before, describe, test } from "node:test";
-import { startService, waitUntil, withTimeout } from "./harness.js";
+import { describe, test } from "node:test";
+import { setUpService, waitUntil, withTimeout } from "./harness.js";
 
-let service;
-before(async () => {
-  service = await startService();
-});
-afterEach(() => service.stopClients());
-after(async () => {
-  await service?.stop();
-});
+const service = setUpService();
 
 describe("close", () => {
   test("closeConnection with a reason: the client gets it in its disconnected event", async () => {

@@ -2,27 +2,12 @@
 // sends, against `wps serve`.
 
 import assert from "node:assert/strict";
-import { after, afterEach, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { odata } from "@azure/web-pubsub";
 import { WebPubSubJsonProtocol } from "@azure/web-pubsub-client";
-import { marker, startService } from "./harness.js";
+import { payloadsBeforeMarker, setUpService } from "./harness.js";
 
-let service;
-before(async () => {
-  service = await startService();
-});
-afterEach(() => service.stopClients());
-after(async () => {
-  await service?.stop();
-});
-
-/** Sends a marker to conn by connection id and returns the payloads received before it. */
-async function payloadsBeforeMarker(rest, conn) {
-  const m = marker();
-  await rest.sendToConnection(conn.connectionId, m.text, { contentType: "text/plain" });
-  const { before } = await conn.waitForMessage(`marker ${m.text}`, m.matches);
-  return before.map((msg) => msg.data);
-}
+const service = setUpService();
 
 const pubsubRoles = ["webpubsub.joinLeaveGroup", "webpubsub.sendToGroup"];
 

@@ -1,12 +1,13 @@
 // Harness for the end-to-end suite: runs `wps serve` as a child process and
 // connects the official npm SDKs to it.
 //
-// Each test file calls startService() in before() and service.stop() in
-// after(). The service gets a free loopback port and a random access key (not
-// the well-known dev key), so authentication is really exercised. The wps
-// binary comes from $WPS_BIN; when that is unset the harness builds one with
-// `go build` from the repository root. Every wait has a timeout, and the child
-// is killed when the test process exits, whatever the outcome.
+// Each test file calls setUpService() once, which starts the service before
+// the file's tests and stops it after them. The service gets a free loopback
+// port and a random access key (not the well-known dev key), so
+// authentication is really exercised. The wps binary comes from $WPS_BIN;
+// when that is unset the harness builds one with `go build` from the
+// repository root. Every wait has a timeout, and the child is killed when the
+// test process exits, whatever the outcome.
 
 import { execFileSync, spawn } from "node:child_process";
 import { createHmac, randomBytes } from "node:crypto";
@@ -14,6 +15,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
+import { after, afterEach, before } from "node:test";
 import { fileURLToPath } from "node:url";
 import { WebPubSubServiceClient } from "@azure/web-pubsub";
 import { WebPubSubClient } from "@azure/web-pubsub-client";
@@ -108,71 +110,84 @@ export async function waitUntil(what, check, timeoutMs = eventTimeoutMs) {
 }
 
 /**
- * Starts `wps serve` on a free port with a random key and waits until
- * HEAD /api/health answers 200. The caller must call stop() when finished.
+ * Sets up the service of a test file: registers node:test hooks that start
+ * `wps serve` before the file's tests, stop the clients each test made after
+ * it, and stop the service after the file. Call it once, at the top level of
+ * the file; the Service it returns is running when the tests run.
  */
-export async function startService() {
-  const bin = wpsBinary();
-  const port = await freePort();
-  const key = randomBytes(32).toString("base64url");
-  const endpoint = `http://127.0.0.1:${port}`;
-  const child = spawn(bin, ["serve", "--port", String(port), "--key", key], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  runningChildren.add(child);
-  let output = "";
-  child.stdout.on("data", (d) => (output += d));
-  child.stderr.on("data", (d) => (output += d));
-  let exited = false;
-  let spawnError;
-  const exitedPromise = new Promise((r) => {
-    child.on("error", (err) => {
-      spawnError = err; // e.g. no such binary; "exit" may never come
-      exited = true;
-      runningChildren.delete(child);
-      r({ error: err });
-    });
-    child.on("exit", (code, signal) => {
-      exited = true;
-      runningChildren.delete(child);
-      r({ code, signal });
-    });
-  });
-
-  const service = new Service(endpoint, key, child, exitedPromise, () => output);
-  try {
-    await waitUntil(`HEAD ${endpoint}/api/health to answer 200`, async () => {
-      if (spawnError) throw new Error(`cannot run ${bin}: ${spawnError.message}`);
-      if (exited) throw new Error(`wps serve exited early; output:\n${output}`);
-      try {
-        const res = await fetch(`${endpoint}/api/health`, { method: "HEAD", signal: AbortSignal.timeout(1000) });
-        return res.status === 200;
-      } catch {
-        return false;
-      }
-    });
-  } catch (err) {
-    await service.stop();
-    err.message += `\nwps serve output:\n${output}`;
-    throw err;
-  }
+export function setUpService() {
+  const service = new Service();
+  before(() => service.start());
+  afterEach(() => service.stopClients());
+  after(() => service.stop());
   return service;
 }
 
 /** Counter that makes hub names unique within one service. */
 let hubCounter = 0;
 
-/** Service is one running `wps serve` child and the SDK clients made for it. */
+/** Service is one `wps serve` child and the SDK clients made for it. */
 class Service {
-  constructor(endpoint, key, child, exited, output) {
-    /** The service's HTTP endpoint, e.g. http://127.0.0.1:PORT. */
-    this.endpoint = endpoint;
-    this.key = key;
-    this.child = child;
-    this.exited = exited;
-    /** Returns everything the child printed so far (for failure messages). */
-    this.output = output;
+  constructor() {
+    /** The service's HTTP endpoint, e.g. http://127.0.0.1:PORT (set by start). */
+    this.endpoint = undefined;
+    this.key = undefined;
+    this.child = undefined;
+    this.exited = undefined;
+    /** Everything the child printed so far (for failure messages). */
+    this.output = "";
     this.clients = new Set();
+  }
+
+  /**
+   * Starts `wps serve` on a free port with a random key and waits until
+   * HEAD /api/health answers 200. The caller must call stop() when finished,
+   * also when start() fails.
+   */
+  async start() {
+    const bin = wpsBinary();
+    const port = await freePort();
+    this.key = randomBytes(32).toString("base64url");
+    this.endpoint = `http://127.0.0.1:${port}`;
+    const child = spawn(bin, ["serve", "--port", String(port), "--key", this.key], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    this.child = child;
+    runningChildren.add(child);
+    child.stdout.on("data", (d) => (this.output += d));
+    child.stderr.on("data", (d) => (this.output += d));
+    let exited = false;
+    let spawnError;
+    this.exited = new Promise((r) => {
+      child.on("error", (err) => {
+        spawnError = err; // e.g. no such binary; "exit" may never come
+        exited = true;
+        runningChildren.delete(child);
+        r({ error: err });
+      });
+      child.on("exit", (code, signal) => {
+        exited = true;
+        runningChildren.delete(child);
+        r({ code, signal });
+      });
+    });
+
+    try {
+      await waitUntil(`HEAD ${this.endpoint}/api/health to answer 200`, async () => {
+        if (spawnError) throw new Error(`cannot run ${bin}: ${spawnError.message}`);
+        if (exited) throw new Error(`wps serve exited early; output:\n${this.output}`);
+        try {
+          const res = await fetch(`${this.endpoint}/api/health`, { method: "HEAD", signal: AbortSignal.timeout(1000) });
+          return res.status === 200;
+        } catch {
+          return false;
+        }
+      });
+    } catch (err) {
+      await this.stop();
+      err.message += `\nwps serve output:\n${this.output}`;
+      throw err;
+    }
   }
 
   /** The connection string an app would be given. */
@@ -231,6 +246,7 @@ class Service {
   /** Stops all clients, then the child: SIGTERM, and SIGKILL if it lingers. */
   async stop() {
     this.stopClients();
+    if (this.child === undefined) return; // never started
     if (this.child.exitCode !== null || this.child.signalCode !== null || this.child.pid === undefined) return;
     this.child.kill("SIGTERM");
     try {
@@ -348,4 +364,16 @@ export function marker(label = "marker") {
   markerCounter += 1;
   const text = `${label}-${markerCounter}-${randomBytes(4).toString("hex")}`;
   return { text, matches: (m) => m.data === text };
+}
+
+/**
+ * Sends a marker to conn by connection id through the server client rest,
+ * waits for it, and returns the payloads conn received before it: what a
+ * test checks to show that an unwanted message was not delivered.
+ */
+export async function payloadsBeforeMarker(rest, conn) {
+  const m = marker();
+  await rest.sendToConnection(conn.connectionId, m.text, { contentType: "text/plain" });
+  const { before } = await conn.waitForMessage(`marker ${m.text}`, m.matches);
+  return before.map((msg) => msg.data);
 }

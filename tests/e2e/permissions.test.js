@@ -2,18 +2,11 @@
 // token roles or by REST, and revoked by REST.
 
 import assert from "node:assert/strict";
-import { after, afterEach, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { SendMessageError } from "@azure/web-pubsub-client";
-import { marker, startService } from "./harness.js";
+import { payloadsBeforeMarker, setUpService } from "./harness.js";
 
-let service;
-before(async () => {
-  service = await startService();
-});
-afterEach(() => service.stopClients());
-after(async () => {
-  await service?.stop();
-});
+const service = setUpService();
 
 /** Asserts that promise rejects with the service's Forbidden ack. */
 async function assertForbidden(promise, what) {
@@ -22,14 +15,6 @@ async function assertForbidden(promise, what) {
     assert.equal(err.errorDetail?.name, "Forbidden", `${what}: ${JSON.stringify(err.errorDetail)}`);
     return true;
   });
-}
-
-/** Sends a marker to conn and returns the payloads received before it. */
-async function payloadsBeforeMarker(rest, conn) {
-  const m = marker();
-  await rest.sendToConnection(conn.connectionId, m.text, { contentType: "text/plain" });
-  const { before } = await conn.waitForMessage(`marker ${m.text}`, m.matches);
-  return before.map((msg) => msg.data);
 }
 
 describe("denied", () => {

@@ -9,17 +9,10 @@
 // as when a network path dies. That is the only use of the SDK's internals.
 
 import assert from "node:assert/strict";
-import { after, afterEach, before, describe, test } from "node:test";
-import { marker, sleep, startService } from "./harness.js";
+import { describe, test } from "node:test";
+import { marker, setUpService, sleep } from "./harness.js";
 
-let service;
-before(async () => {
-  service = await startService();
-});
-afterEach(() => service.stopClients());
-after(async () => {
-  await service?.stop();
-});
+const service = setUpService();
 
 /** Returns the ws WebSocket currently under client. */
 function socketOf(client) {

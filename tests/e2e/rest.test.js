@@ -2,26 +2,11 @@
 // checked by what real @azure/web-pubsub-client connections observe.
 
 import assert from "node:assert/strict";
-import { after, afterEach, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { WebPubSubClient } from "@azure/web-pubsub-client";
-import { clientOptions, marker, startService, waitUntil, withTimeout } from "./harness.js";
+import { clientOptions, payloadsBeforeMarker, setUpService, waitUntil, withTimeout } from "./harness.js";
 
-let service;
-before(async () => {
-  service = await startService();
-});
-afterEach(() => service.stopClients());
-after(async () => {
-  await service?.stop();
-});
-
-/** Sends a marker to conn by connection id and returns the messages received before it. */
-async function messagesBeforeMarker(rest, conn) {
-  const m = marker();
-  await rest.sendToConnection(conn.connectionId, m.text, { contentType: "text/plain" });
-  const { before } = await conn.waitForMessage(`marker ${m.text}`, m.matches);
-  return before.map((msg) => msg.data);
-}
+const service = setUpService();
 
 describe("health", () => {
   test("HEAD /api/health answers 200 without credentials", async () => {
@@ -63,7 +48,7 @@ describe("send", () => {
 
     await rest.sendToAll("not for a", { contentType: "text/plain", excludedConnections: [a.connectionId] });
     await b.waitForMessage("the broadcast on b", (m) => m.data === "not for a");
-    assert.deepEqual(await messagesBeforeMarker(rest, a), []);
+    assert.deepEqual(await payloadsBeforeMarker(rest, a), []);
   });
 
   test("sendToAll accepts messageTtlSeconds", async () => {
@@ -87,7 +72,7 @@ describe("send", () => {
       const { message } = await conn.waitForMessage("alice's message", (m) => m.data?.to === "alice");
       assert.equal(message.kind, "serverData");
     }
-    assert.deepEqual(await messagesBeforeMarker(rest, bob), []);
+    assert.deepEqual(await payloadsBeforeMarker(rest, bob), []);
   });
 
   test("sendToConnection reaches that connection only", async () => {
@@ -97,7 +82,7 @@ describe("send", () => {
     const b = await service.connect(hub);
     await rest.sendToConnection(a.connectionId, "just a", { contentType: "text/plain" });
     await a.waitForMessage("the message for a", (m) => m.data === "just a");
-    assert.deepEqual(await messagesBeforeMarker(rest, b), []);
+    assert.deepEqual(await payloadsBeforeMarker(rest, b), []);
   });
 
   test("a REST send to another hub does not leak into this one", async () => {
@@ -105,7 +90,7 @@ describe("send", () => {
     const other = service.serviceClient(service.newHub());
     const a = await service.connect(hub);
     await other.sendToAll("other hub", { contentType: "text/plain" });
-    assert.deepEqual(await messagesBeforeMarker(service.serviceClient(hub), a), []);
+    assert.deepEqual(await payloadsBeforeMarker(service.serviceClient(hub), a), []);
   });
 });
 
@@ -143,11 +128,11 @@ describe("groups", () => {
     const { message } = await a.waitForMessage("the group message", (m) => m.data === "to the room");
     assert.equal(message.kind, "groupData");
     assert.equal(message.group, "room");
-    assert.deepEqual(await messagesBeforeMarker(rest, b), []);
+    assert.deepEqual(await payloadsBeforeMarker(rest, b), []);
 
     await room.removeConnection(a.connectionId);
     await room.sendToAll("after removal", { contentType: "text/plain" });
-    assert.ok(!(await messagesBeforeMarker(rest, a)).includes("after removal"));
+    assert.ok(!(await payloadsBeforeMarker(rest, a)).includes("after removal"));
   });
 
   test("group.sendToAll skips excluded connections", async () => {
@@ -158,7 +143,7 @@ describe("groups", () => {
     const b = await service.connect(hub, { groups: ["room"] });
     await room.sendToAll("not for b", { contentType: "text/plain", excludedConnections: [b.connectionId] });
     await a.waitForMessage("the group message on a", (m) => m.data === "not for b");
-    assert.deepEqual(await messagesBeforeMarker(rest, b), []);
+    assert.deepEqual(await payloadsBeforeMarker(rest, b), []);
   });
 
   test("group.addConnection of an unknown connection fails with 404", async () => {
@@ -183,7 +168,7 @@ describe("groups", () => {
 
     await room.removeUser("dave");
     await room.sendToAll("gone", { contentType: "text/plain" });
-    for (const conn of [dave1, dave2]) assert.ok(!(await messagesBeforeMarker(rest, conn)).includes("gone"));
+    for (const conn of [dave1, dave2]) assert.ok(!(await payloadsBeforeMarker(rest, conn)).includes("gone"));
   });
 
   test("removeUserFromAllGroups and removeConnectionFromAllGroups", async () => {
@@ -196,8 +181,8 @@ describe("groups", () => {
     await rest.removeConnectionFromAllGroups(frank.connectionId);
     await rest.group("g1").sendToAll("g1 msg", { contentType: "text/plain" });
     await rest.group("g2").sendToAll("g2 msg", { contentType: "text/plain" });
-    assert.deepEqual(await messagesBeforeMarker(rest, eve), []);
-    assert.deepEqual(await messagesBeforeMarker(rest, frank), []);
+    assert.deepEqual(await payloadsBeforeMarker(rest, eve), []);
+    assert.deepEqual(await payloadsBeforeMarker(rest, frank), []);
     assert.equal(await rest.groupExists("g1"), false);
   });
 
@@ -212,12 +197,12 @@ describe("groups", () => {
     await rest.group("bar").sendToAll("bar open", { contentType: "text/plain" });
     await vip.waitForMessage("lounge message", (m) => m.data === "lounge open" && m.group === "lounge");
     await vip.waitForMessage("bar message", (m) => m.data === "bar open" && m.group === "bar");
-    assert.deepEqual(await messagesBeforeMarker(rest, guest), []);
+    assert.deepEqual(await payloadsBeforeMarker(rest, guest), []);
 
     await rest.removeConnectionsFromGroups(["lounge"], `connectionId eq '${vip.connectionId}'`);
     await rest.group("lounge").sendToAll("lounge again", { contentType: "text/plain" });
     await rest.group("bar").sendToAll("bar again", { contentType: "text/plain" });
-    const seen = await messagesBeforeMarker(rest, vip);
+    const seen = await payloadsBeforeMarker(rest, vip);
     assert.ok(seen.includes("bar again"), `vip still in bar; saw ${JSON.stringify(seen)}`);
     assert.ok(!seen.includes("lounge again"), `vip left the lounge; saw ${JSON.stringify(seen)}`);
   });
