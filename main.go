@@ -160,8 +160,8 @@ Example:
 	if *port < 0 || *port > 65535 {
 		return usagef("--port %d is not a TCP port (0 to 65535)", *port)
 	}
-	if *key == "" {
-		return usagef("--key must not be empty")
+	if err := service.CheckAccessKey(*key); err != nil {
+		return usagef("--key: %v", err)
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {

@@ -81,11 +81,10 @@ func (s *Service) serveClient(w http.ResponseWriter, r *http.Request) {
 	if kind == reliableClient {
 		c.reconnectToken = encodeToken(randomBytes(24))
 	}
-	sock := &socket{wake: make(chan struct{}, 1), done: make(chan struct{})}
+	sock := &socket{}
 	c.sock = sock
 	if kind != plainClient {
 		c.queue = append(c.queue, outgoing{control: connectedFrame(c.userID, c.id, c.reconnectToken)})
-		sock.wake <- struct{}{}
 	}
 
 	// The connection joins its hub before the handshake completes, so a
@@ -104,7 +103,7 @@ func (s *Service) serveClient(w http.ResponseWriter, r *http.Request) {
 	}
 	c.hub = h
 	h.add(c, groups)
-	s.sockets.Add(2) // under s.mu with closing false, so never after Close's Wait began
+	s.sockets.Add(1) // the reader; under s.mu with closing false, so never after Close's Wait began
 	s.mu.Unlock()
 
 	ws, err := s.upgrader.Upgrade(w, r, header)
@@ -113,26 +112,28 @@ func (s *Service) serveClient(w http.ResponseWriter, r *http.Request) {
 		c.ended, c.sock = true, nil
 		c.mu.Unlock()
 		s.removeConnection(c, "WebSocket handshake failed")
-		s.sockets.Add(-2)
+		s.sockets.Done()
 		return
 	}
 	ws.SetReadLimit(maxFrameSize)
 	c.mu.Lock()
 	sock.ws = ws
+	if len(c.queue) > 0 { // the connected message, and whatever came meanwhile
+		c.startWriterLocked()
+	}
 	c.mu.Unlock()
 	s.log.Info("client connected", "hub", hubName, "connectionId", c.id, "userId", c.userID, "protocol", kind.String())
-	go c.writeLoop(sock)
 	go c.readLoop(sock)
 }
 
-// track counts n more socket goroutines, unless the service is closing.
-func (s *Service) track(n int) bool {
+// track counts one more socket goroutine, unless the service is closing.
+func (s *Service) track() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closing {
 		return false
 	}
-	s.sockets.Add(n)
+	s.sockets.Add(1)
 	return true
 }
 
@@ -191,7 +192,7 @@ func rolePermissions(roles []string) map[string]bool {
 // newSocket wraps ws for a connection.
 func newSocket(ws *websocket.Conn) *socket {
 	ws.SetReadLimit(maxFrameSize)
-	return &socket{ws: ws, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	return &socket{ws: ws}
 }
 
 // recoverConnection attaches a new socket to a dropped reliable connection
@@ -209,7 +210,7 @@ func (s *Service) recoverConnection(w http.ResponseWriter, r *http.Request, head
 	if err != nil {
 		return
 	}
-	if !s.track(2) {
+	if !s.track() { // the reader, or the goroutine that refuses the recovery
 		closeSocket(ws, websocket.CloseGoingAway, "The service is shutting down.")
 		ws.Close()
 		return
@@ -222,7 +223,6 @@ func (s *Service) recoverConnection(w http.ResponseWriter, r *http.Request, head
 	}
 	if err != nil {
 		s.log.Info("client recovery refused", "hub", hubName, "connectionId", id, "error", err)
-		s.sockets.Done() // of the two tracked above; one goroutine drains the socket
 		go func() {
 			defer s.sockets.Done()
 			closeSocket(ws, websocket.ClosePolicyViolation, err.Error())
@@ -236,12 +236,12 @@ func (s *Service) recoverConnection(w http.ResponseWriter, r *http.Request, head
 		return
 	}
 	s.log.Info("client recovered", "hub", hubName, "connectionId", id)
-	go c.writeLoop(sock)
 	go c.readLoop(sock)
 }
 
 // attach makes sock the socket of a reliable connection and queues every
-// unacknowledged message on it, in order.
+// unacknowledged message on it, in order. The caller has counted sock's
+// reader in Service.sockets.
 func (c *connection) attach(sock *socket) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -256,11 +256,13 @@ func (c *connection) attach(sock *socket) error {
 		c.recoveryTimer = nil
 	}
 	c.sock = sock
-	c.queue = c.queue[:0]
+	c.queue = nil // frames queued for the old socket are dropped; unacked data is replayed below
 	for _, u := range c.unacked {
 		c.queue = append(c.queue, outgoing{msg: u.msg, seq: u.seq})
 	}
-	sock.wake <- struct{}{}
+	if len(c.queue) > 0 {
+		c.startWriterLocked()
+	}
 	return nil
 }
 
@@ -277,7 +279,6 @@ func (c *connection) readLoop(sock *socket) {
 		}
 		c.handleFrame(frame)
 	}
-	close(sock.done)
 	sock.ws.Close()
 	c.socketEnded(sock, err)
 }
@@ -297,8 +298,12 @@ func (c *connection) socketEnded(sock *socket, err error) {
 	}
 	c.sock = nil
 	c.queue = nil
+	// A close frame from the client, whatever its code, means it stopped
+	// on purpose: the JavaScript client's stop() sends one without a
+	// status code. Only a socket that dropped without one (which gorilla
+	// reports as code 1006) is recoverable.
 	var closeErr *websocket.CloseError
-	clientClosed := errors.As(err, &closeErr) && (closeErr.Code == websocket.CloseNormalClosure || closeErr.Code == websocket.CloseGoingAway)
+	clientClosed := errors.As(err, &closeErr) && closeErr.Code != websocket.CloseAbnormalClosure
 	if !c.ended && !closing && c.kind == reliableClient && !sock.closing && !clientClosed {
 		c.recoveryTimer = time.AfterFunc(recoveryWindow, func() {
 			c.mu.Lock()

@@ -67,13 +67,15 @@ type connection struct {
 	ackIDs         ackHistory
 }
 
-// socket is one WebSocket of a connection, with its writer's wake-up
-// signal. done is closed when the socket's reader has stopped.
+// socket is one WebSocket of a connection. Its reader goroutine runs as
+// long as the socket; a writer goroutine runs only while there are frames
+// to write, so an idle connection costs one goroutine.
 type socket struct {
-	ws      *websocket.Conn // nil until the handshake is done; then set once, under connection.mu
-	wake    chan struct{}
-	done    chan struct{}
-	closing bool // a close frame is queued; guarded by connection.mu
+	ws *websocket.Conn // nil until the handshake is done; then set once, under connection.mu
+
+	// Guarded by connection.mu.
+	writing bool // a writer goroutine is running, or the socket is done with writing
+	closing bool // a close frame is queued
 }
 
 // outgoing is one frame in a connection's queue: a data message, a JSON
@@ -123,9 +125,9 @@ func (c *connection) sendControl(frame []byte) {
 	}
 }
 
-// queueLocked appends o to the socket's queue and wakes its writer. It
-// drops o while no socket is attached (reliable data stays in unacked) and
-// closes a client that has fallen maxQueuedFrames behind.
+// queueLocked appends o to the socket's queue and makes sure a writer
+// runs. It drops o while no socket is attached (reliable data stays in
+// unacked) and closes a client that has fallen maxQueuedFrames behind.
 func (c *connection) queueLocked(o outgoing) {
 	if c.sock == nil || c.sock.closing {
 		return
@@ -135,10 +137,22 @@ func (c *connection) queueLocked(o outgoing) {
 		return
 	}
 	c.queue = append(c.queue, o)
-	select {
-	case c.sock.wake <- struct{}{}:
-	default:
+	c.startWriterLocked()
+}
+
+// startWriterLocked starts a writer goroutine for the queue of the current
+// socket, unless one runs already or the handshake is not done yet (then
+// serveClient starts it). The socket's reader is counted in
+// Service.sockets until after c.sock changes, so adding the writer there
+// never races with Close's Wait.
+func (c *connection) startWriterLocked() {
+	sock := c.sock
+	if sock.writing || sock.ws == nil {
+		return
 	}
+	sock.writing = true
+	c.service.sockets.Add(1)
+	go c.writeLoop(sock)
 }
 
 // close ends the connection from the service side: a JSON client first
@@ -167,10 +181,7 @@ func (c *connection) closeLocked(code int, reason string) {
 	}
 	c.queue = append(c.queue, outgoing{close: true, closeCode: code, closeReason: reason})
 	c.sock.closing = true
-	select {
-	case c.sock.wake <- struct{}{}:
-	default:
-	}
+	c.startWriterLocked()
 }
 
 // abort closes the socket without a close handshake.
@@ -199,32 +210,33 @@ func (c *connection) acknowledge(seq uint64) {
 	c.unacked = append(c.unacked[:0], c.unacked[n:]...)
 }
 
-// writeLoop writes the queued frames of sock until the socket ends or a
-// close frame has been written.
+// writeLoop writes the queued frames of sock until the queue is empty.
+// After a close frame or a failed write it leaves sock.writing set, so no
+// writer starts again for sock.
 func (c *connection) writeLoop(sock *socket) {
 	defer c.service.sockets.Done()
 	var batch []outgoing
 	for {
-		select {
-		case <-sock.wake:
-		case <-sock.done:
+		c.mu.Lock()
+		if c.sock != sock { // the socket ended, or a recovery replaced it: the queue is not sock's
+			c.mu.Unlock()
 			return
 		}
-		c.mu.Lock()
-		if c.sock != sock { // a recovery replaced this socket; the queue is the new one's
+		if len(c.queue) == 0 {
+			sock.writing = false
+			c.queue = nil // an idle connection keeps no buffer
 			c.mu.Unlock()
 			return
 		}
 		batch, c.queue = c.queue, batch[:0]
 		c.mu.Unlock()
-		now := time.Now()
 		for i, o := range batch {
 			batch[i] = outgoing{}
 			if o.close {
 				closeSocket(sock.ws, o.closeCode, o.closeReason)
 				return
 			}
-			if err := c.write(sock.ws, o, now); err != nil {
+			if err := c.write(sock.ws, o); err != nil {
 				sock.ws.Close()
 				return
 			}
@@ -232,14 +244,17 @@ func (c *connection) writeLoop(sock *socket) {
 	}
 }
 
-// write writes one frame.
-func (c *connection) write(ws *websocket.Conn, o outgoing, now time.Time) error {
-	ws.SetWriteDeadline(now.Add(writeTimeout))
+// write writes one frame. A message whose time to live has passed while
+// it waited is skipped; the clock is read for each message, since writing
+// the ones before it may have taken long on a slow client.
+func (c *connection) write(ws *websocket.Conn, o outgoing) error {
+	if o.msg != nil && o.msg.expired(c.service.now()) {
+		return nil
+	}
+	ws.SetWriteDeadline(time.Now().Add(writeTimeout))
 	switch {
 	case o.control != nil:
 		return ws.WriteMessage(websocket.TextMessage, o.control)
-	case o.msg.expired(now):
-		return nil
 	case c.kind == plainClient:
 		return ws.WritePreparedMessage(o.msg.plainFrame())
 	case c.kind == jsonClient:

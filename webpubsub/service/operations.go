@@ -74,7 +74,7 @@ func (s *Service) readSend(w http.ResponseWriter, r *http.Request, from, group s
 			return nil
 		}
 		if seconds > 0 {
-			msg.expires = time.Now().Add(time.Duration(seconds) * time.Second)
+			msg.expires = s.now().Add(time.Duration(seconds) * time.Second)
 		}
 	}
 	filter, err := parseFilter(query.Get("filter"))

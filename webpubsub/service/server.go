@@ -29,8 +29,10 @@ type Server struct {
 // "127.0.0.1:0" picks a free loopback port. The caller should call Close
 // when finished.
 func Listen(addr string, opts Options) (*Server, error) {
-	if strings.ContainsAny(opts.AccessKey, ";\r\n") {
-		return nil, errors.New("the access key must not contain ';' or line breaks")
+	if opts.AccessKey != "" {
+		if err := CheckAccessKey(opts.AccessKey); err != nil {
+			return nil, err
+		}
 	}
 	listener, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -50,6 +52,19 @@ func Listen(addr string, opts Options) (*Server, error) {
 	s.ConnectionString = "Endpoint=" + s.URL + ";AccessKey=" + svc.key + ";Version=1.0;"
 	go func() { s.served <- s.http.Serve(listener) }()
 	return s, nil
+}
+
+// CheckAccessKey returns an error when key cannot be the access key of a
+// Server: it must not be empty, nor hold ';', spaces or line breaks, which
+// would break the connection string. The error never quotes the key.
+func CheckAccessKey(key string) error {
+	if key == "" {
+		return errors.New("the access key must not be empty")
+	}
+	if strings.ContainsAny(key, "; \t\r\n") {
+		return errors.New("the access key must not contain ';', spaces or line breaks: it goes into a connection string")
+	}
+	return nil
 }
 
 // dialableAddr returns addr as a host:port clients can dial: an unspecified

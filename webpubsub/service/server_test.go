@@ -70,8 +70,20 @@ func TestServer_CloseGivesUp(t *testing.T) {
 }
 
 func TestServer_BadKey(t *testing.T) {
-	if _, err := Listen("127.0.0.1:0", Options{AccessKey: "a;b"}); err == nil {
-		t.Error("a key with ';' was accepted")
+	for _, key := range []string{"a;b", "a b", "a\nb"} {
+		_, err := Listen("127.0.0.1:0", Options{AccessKey: key})
+		if err == nil || !strings.Contains(err.Error(), "must not contain ';', spaces or line breaks") {
+			t.Errorf("Listen with key %q: %v, want an error about the key", key, err)
+		}
+		if err != nil && strings.Contains(err.Error(), key) {
+			t.Errorf("the error quotes the key: %v", err)
+		}
+	}
+	if err := CheckAccessKey(""); err == nil {
+		t.Error("CheckAccessKey accepted an empty key")
+	}
+	if err := CheckAccessKey(DevelopmentKey); err != nil {
+		t.Errorf("CheckAccessKey(DevelopmentKey): %v", err)
 	}
 	if _, err := Listen("256.0.0.1:0", Options{}); err == nil {
 		t.Error("a bad address was accepted")

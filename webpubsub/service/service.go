@@ -33,6 +33,10 @@ type Service struct {
 	upgrader websocket.Upgrader
 	idSuffix string // the last 9 characters of every connection id
 
+	// now tells the time that messageTtlSeconds is measured in. It is
+	// time.Now, except in tests; it is set before the service serves.
+	now func() time.Time
+
 	// sockets counts the reader and writer goroutines of client sockets.
 	sockets sync.WaitGroup
 
@@ -58,6 +62,7 @@ func New(opts Options) *Service {
 		log:      logger,
 		idSuffix: hex.EncodeToString(randomBytes(5))[:9],
 		hubs:     map[string]*hub{},
+		now:      time.Now,
 	}
 	s.upgrader = websocket.Upgrader{
 		ReadBufferSize:  1024,
