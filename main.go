@@ -1,9 +1,10 @@
-// Command wps drives Azure Web PubSub from Lua: scripts and runbooks, an
-// interactive prompt, scheduled jobs and fixture-tested scripts, against a
-// real hub or against the Web PubSub service embedded in the binary.
+// Command wps drives Azure Web PubSub from Lua: scripts and runbooks run
+// against a real hub or against the Web PubSub service embedded in the
+// binary.
 //
-// This file holds the command line only: flags and subcommands. The work is
-// done by the packages webpubsub, luaapi and engine.
+// Package main holds the command line only: this file dispatches the
+// subcommands, and each has a file of its flags (run.go, serve.go,
+// docs.go). The work is done by the packages webpubsub, luaapi and engine.
 package main
 
 import (
@@ -13,15 +14,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"os"
 	"os/signal"
 	"runtime/debug"
-	"strconv"
+	"strings"
 	"syscall"
-	"time"
-
-	"wps/webpubsub/service"
 )
 
 // command is one subcommand of wps.
@@ -138,62 +135,6 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 	return nil
 }
 
-func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("serve", "[flags]", `Run the embedded Web PubSub service until interrupted (Ctrl-C or SIGTERM).
-It prints its connection string, serves the REST API under /api/ and client
-WebSockets under /client/hubs/{hub}, and logs connections and REST calls.
-
-Example:
-  wps serve --port 8080
-  WEBPUBSUB_CONNECTION_STRING='Endpoint=http://127.0.0.1:8080;AccessKey=...;Version=1.0;' wps run script.lua`, stdout)
-	port := fs.Int("port", 8080, "TCP `port` to listen on (0 picks a free one)")
-	host := fs.String("host", "127.0.0.1", "`address` to listen on; 0.0.0.0 listens on every interface")
-	key := fs.String("key", service.DevelopmentKey, "access `key` that signs and checks tokens")
-	logLevel := fs.String("log-level", "info", "log `level`: debug, info, warn or error")
-	logFormat := fs.String("log-format", "text", "log `format`: text or json")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return usagef("serve takes no arguments")
-	}
-	if *port < 0 || *port > 65535 {
-		return usagef("--port %d is not a TCP port (0 to 65535)", *port)
-	}
-	if err := service.CheckAccessKey(*key); err != nil {
-		return usagef("--key: %v", err)
-	}
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
-		return usagef("--log-level %q: use debug, info, warn or error", *logLevel)
-	}
-	handlerOpts := &slog.HandlerOptions{Level: level}
-	var handler slog.Handler
-	switch *logFormat {
-	case "text":
-		handler = slog.NewTextHandler(stderr, handlerOpts)
-	case "json":
-		handler = slog.NewJSONHandler(stderr, handlerOpts)
-	default:
-		return usagef("--log-format %q: use text or json", *logFormat)
-	}
-
-	server, err := service.Listen(net.JoinHostPort(*host, strconv.Itoa(*port)), service.Options{AccessKey: *key, Logger: slog.New(handler)})
-	if err != nil {
-		return err
-	}
-	if *key == service.DevelopmentKey {
-		fmt.Fprintf(stdout, "Web PubSub service listening on %s\nConnection string: %s\n", server.URL, server.ConnectionString)
-	} else {
-		fmt.Fprintf(stdout, "Web PubSub service listening on %s\nConnection string: Endpoint=%s;AccessKey=<the --key you passed>;Version=1.0;\n", server.URL, server.URL)
-	}
-	<-ctx.Done()
-	fmt.Fprintln(stdout, "Shutting down: closing client connections.")
-	closeCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	return server.Close(closeCtx)
-}
-
 // version is set at build time with -ldflags "-X main.version=..."; otherwise
 // it comes from the module's build information.
 var version = ""
@@ -220,4 +161,21 @@ func runVersion(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	fmt.Fprintf(stdout, "wps %s (%s)\n", v, goVersion)
 	return nil
+}
+
+// newLogger returns the logger of a command (--log-level, --log-format),
+// writing to stderr in format ("text" or "json") from level on.
+func newLogger(stderr io.Writer, level, format string) (*slog.Logger, error) {
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(level)); err != nil || strings.ContainsAny(level, "+-") {
+		return nil, usagef("invalid --log-level %q: use debug, info, warn or error", level)
+	}
+	opts := &slog.HandlerOptions{Level: lvl}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(stderr, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(stderr, opts)), nil
+	}
+	return nil, usagef("invalid --log-format %q: use text or json", format)
 }

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
-	"strings"
 	"time"
 
 	"wps/engine"
@@ -109,21 +107,4 @@ func scriptResult(err error, stderr io.Writer) error {
 	default:
 		return err
 	}
-}
-
-// newLogger returns the logger of scripts and of the REST client, writing
-// to stderr in format ("text" or "json") from level on.
-func newLogger(stderr io.Writer, level, format string) (*slog.Logger, error) {
-	var lvl slog.Level
-	if err := lvl.UnmarshalText([]byte(level)); err != nil || strings.ContainsAny(level, "+-") {
-		return nil, usagef("invalid --log-level %q: use debug, info, warn or error", level)
-	}
-	opts := &slog.HandlerOptions{Level: lvl}
-	switch format {
-	case "text":
-		return slog.New(slog.NewTextHandler(stderr, opts)), nil
-	case "json":
-		return slog.New(slog.NewJSONHandler(stderr, opts)), nil
-	}
-	return nil, usagef("invalid --log-format %q: use text or json", format)
 }
