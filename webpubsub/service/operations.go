@@ -387,48 +387,39 @@ func readGroupsRequest(w http.ResponseWriter, r *http.Request) (*groupsRequest, 
 // addConnectionsToGroups is POST /api/hubs/{hub}/:addToGroups: every
 // connection the filter selects joins every group.
 func (s *Service) addConnectionsToGroups(w http.ResponseWriter, r *http.Request, p *restParams) {
-	req, filter, ok := readGroupsRequest(w, r)
-	if !ok {
-		return
-	}
-	s.mu.Lock()
-	if h := s.hubLocked(p.hub); h != nil {
-		var chosen []*connection
-		for _, c := range h.connections {
-			if filter.Match(c) {
-				chosen = append(chosen, c)
-			}
-		}
-		for _, c := range chosen {
-			for _, g := range req.Groups {
-				h.join(c, g)
-			}
-		}
-	}
-	s.mu.Unlock()
+	s.regroupByFilter(w, r, p, (*hub).join)
 }
 
-// removeConnectionsFromGroups is POST /api/hubs/{hub}/:removeFromGroups.
+// removeConnectionsFromGroups is POST /api/hubs/{hub}/:removeFromGroups:
+// every connection the filter selects leaves every group.
 func (s *Service) removeConnectionsFromGroups(w http.ResponseWriter, r *http.Request, p *restParams) {
+	s.regroupByFilter(w, r, p, (*hub).leave)
+}
+
+// regroupByFilter reads a {groups, filter} body and applies change (join or
+// leave) to each group for every connection the filter selects.
+func (s *Service) regroupByFilter(w http.ResponseWriter, r *http.Request, p *restParams, change func(h *hub, c *connection, group string)) {
 	req, filter, ok := readGroupsRequest(w, r)
 	if !ok {
 		return
 	}
 	s.mu.Lock()
-	if h := s.hubLocked(p.hub); h != nil {
-		var chosen []*connection
-		for _, c := range h.connections {
-			if filter.Match(c) {
-				chosen = append(chosen, c)
-			}
-		}
-		for _, c := range chosen {
-			for _, g := range req.Groups {
-				h.leave(c, g)
-			}
+	defer s.mu.Unlock()
+	h := s.hubLocked(p.hub)
+	if h == nil {
+		return
+	}
+	var chosen []*connection
+	for _, c := range h.connections {
+		if filter.Match(c) {
+			chosen = append(chosen, c)
 		}
 	}
-	s.mu.Unlock()
+	for _, c := range chosen {
+		for _, g := range req.Groups {
+			change(h, c, g)
+		}
+	}
 }
 
 // grantPermission is PUT /api/hubs/{hub}/permissions/{permission}/connections/{connection}.
