@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"time"
 
 	"wps/engine"
 	"wps/luaapi"
+	"wps/webpubsub"
 )
 
 // exitError ends wps with status after the command has printed what went
@@ -33,7 +35,7 @@ exits with status 1; os.exit(n) exits with n. Ctrl-C stops the script at
 once (status 130).
 
 Example:
-  wps run --timeout 30s examples/announce.lua "Maintenance at 18:00"`
+  wps run --timeout 30s scripts/announce.lua "Maintenance at 18:00"`
 
 func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("run", "[flags] FILE [args...]", runDescription, stdout)
@@ -54,6 +56,9 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	logger, err := newLogger(stderr, *logLevel, *logFormat)
 	if err != nil {
+		return err
+	}
+	if err := checkClientSettings(*connectionString, *hub); err != nil {
 		return err
 	}
 
@@ -79,6 +84,32 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		defer cancel()
 	}
 	return scriptResult(e.RunFile(ctx, fs.Arg(0), fs.Args()[1:]), stderr)
+}
+
+// checkClientSettings rejects a malformed connection string or hub name, from
+// the flags or the environment, before the script runs: a runbook should not
+// do half its work and then find that its target was mistyped. The messages
+// never show the key.
+func checkClientSettings(connectionString, hub string) error {
+	if connectionString != "" {
+		if _, err := webpubsub.ParseConnectionString(connectionString); err != nil {
+			return usagef("--connection-string: %v", err)
+		}
+	} else if env := os.Getenv("WEBPUBSUB_CONNECTION_STRING"); env != "" {
+		if _, err := webpubsub.ParseConnectionString(env); err != nil {
+			return fmt.Errorf("$WEBPUBSUB_CONNECTION_STRING: %w", err)
+		}
+	}
+	if hub != "" {
+		if err := webpubsub.CheckHubName(hub); err != nil {
+			return usagef("--hub: %v", err)
+		}
+	} else if env := os.Getenv("WEBPUBSUB_HUB"); env != "" {
+		if err := webpubsub.CheckHubName(env); err != nil {
+			return fmt.Errorf("$WEBPUBSUB_HUB: %w", err)
+		}
+	}
+	return nil
 }
 
 // scriptResult reports the outcome of a script on stderr and returns the

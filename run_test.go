@@ -87,6 +87,9 @@ func TestRun_Errors(t *testing.T) {
 		{"BadLogFormat", []string{"--log-format", "xml", "testdata/run/args.lua"}, 2, "wps run: invalid --log-format \"xml\": use text or json\n"},
 		{"BadTimeout", []string{"--timeout", "soon", "testdata/run/args.lua"}, 2, "wps run: invalid value \"soon\" for flag -timeout"},
 		{"Exit", []string{"testdata/run/exit.lua"}, 4, ""},
+		{"BadConnectionString", []string{"--connection-string", "Endpoint=http://x;SECRETKEY1234567890", "testdata/run/args.lua"}, 2,
+			"wps run: --connection-string: invalid argument: connection string: segment 2 has no '='"},
+		{"BadHub", []string{"--hub", "no spaces", "testdata/run/args.lua"}, 2, "wps run: --hub: invalid argument: hub name \"no spaces\""},
 		{"Timeout", []string{"--timeout", "20ms", "testdata/run/busy.lua"}, 1, "wps run: timed out after 20ms (--timeout) at testdata/run/busy.lua:1\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -96,6 +99,9 @@ func TestRun_Errors(t *testing.T) {
 			}
 			if !strings.HasPrefix(stderr, tc.stderr) || (tc.stderr == "" && stderr != "") {
 				t.Errorf("stderr:\n%s\nwant it to begin with:\n%s", stderr, tc.stderr)
+			}
+			if strings.Contains(stderr, "SECRETKEY") {
+				t.Errorf("stderr shows the key:\n%s", stderr)
 			}
 			if strings.Contains(stderr, "goroutine") || strings.Contains(stderr, ".go:") {
 				t.Errorf("stderr shows a Go stack:\n%s", stderr)
@@ -222,5 +228,22 @@ func TestRun_Interrupt(t *testing.T) {
 				t.Errorf("stderr shows the key, or the script went on:\n%s", stderr)
 			}
 		})
+	}
+}
+
+// TestRun_BadEnvironment checks that a malformed connection string or hub
+// name in the environment stops wps run before the script, naming the
+// variable and not the key.
+func TestRun_BadEnvironment(t *testing.T) {
+	t.Setenv("WEBPUBSUB_CONNECTION_STRING", "Endpoint=ftp://x;AccessKey=SECRETKEY1234567890")
+	status, stdout, stderr := runWPS(t, "run", "testdata/run/args.lua")
+	if status != 1 || stdout != "" || !strings.HasPrefix(stderr, "wps run: $WEBPUBSUB_CONNECTION_STRING: ") || strings.Contains(stderr, "SECRETKEY") {
+		t.Errorf("status %d, stdout %q, stderr %q", status, stdout, stderr)
+	}
+	t.Setenv("WEBPUBSUB_CONNECTION_STRING", "")
+	t.Setenv("WEBPUBSUB_HUB", "9lives")
+	status, _, stderr = runWPS(t, "run", "testdata/run/args.lua")
+	if status != 1 || !strings.HasPrefix(stderr, "wps run: $WEBPUBSUB_HUB: ") {
+		t.Errorf("status %d, stderr %q", status, stderr)
 	}
 }

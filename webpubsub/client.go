@@ -143,6 +143,10 @@ func (c *Client) WithHub(hub string) (*Client, error) {
 	return &other, nil
 }
 
+// CheckHubName reports whether hub is a valid hub name, with an error that
+// wraps ErrInvalidArgument and says what is wrong.
+func CheckHubName(hub string) error { return validateHub(hub) }
+
 // validateHub applies the REST API's rule for hub names,
 // ^[A-Za-z][A-Za-z0-9_`,.[\]]{0,127}$ (checked by hand: a regexp compiled at
 // start-up would cost every run of wps).
