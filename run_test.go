@@ -235,15 +235,19 @@ func TestRun_Interrupt(t *testing.T) {
 // name in the environment stops wps run before the script, naming the
 // variable and not the key.
 func TestRun_BadEnvironment(t *testing.T) {
-	t.Setenv("WEBPUBSUB_CONNECTION_STRING", "Endpoint=ftp://x;AccessKey=SECRETKEY1234567890")
-	status, stdout, stderr := runWPS(t, "run", "testdata/run/args.lua")
-	if status != 1 || stdout != "" || !strings.HasPrefix(stderr, "wps run: $WEBPUBSUB_CONNECTION_STRING: ") || strings.Contains(stderr, "SECRETKEY") {
-		t.Errorf("status %d, stdout %q, stderr %q", status, stdout, stderr)
-	}
-	t.Setenv("WEBPUBSUB_CONNECTION_STRING", "")
-	t.Setenv("WEBPUBSUB_HUB", "9lives")
-	status, _, stderr = runWPS(t, "run", "testdata/run/args.lua")
-	if status != 1 || !strings.HasPrefix(stderr, "wps run: $WEBPUBSUB_HUB: ") {
-		t.Errorf("status %d, stderr %q", status, stderr)
+	for _, tc := range []struct{ name, value, want string }{
+		{"WEBPUBSUB_CONNECTION_STRING", "Endpoint=ftp://x;AccessKey=SECRETKEY1234567890", "wps run: $WEBPUBSUB_CONNECTION_STRING: "},
+		{"WEBPUBSUB_HUB", "9lives", "wps run: $WEBPUBSUB_HUB: "},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("WEBPUBSUB_CONNECTION_STRING", "")
+			t.Setenv("WEBPUBSUB_HUB", "")
+			t.Setenv(tc.name, tc.value)
+			stdout, stderr := newRunOutput(), newRunOutput()
+			status := runMain(context.Background(), []string{"run", "testdata/run/args.lua"}, stdout, stderr)
+			if status != 1 || stdout.String() != "" || !strings.HasPrefix(stderr.String(), tc.want) || strings.Contains(stderr.String(), "SECRETKEY") {
+				t.Errorf("status %d, stdout %q, stderr %q", status, stdout, stderr)
+			}
+		})
 	}
 }
