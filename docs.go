@@ -9,7 +9,7 @@ import (
 )
 
 const docsDescription = `Print the reference of every function of the Lua API (Markdown), read
-from the same registry as argument errors and REPL completion.
+from the same registry as the scripts' argument errors.
 
 With --lua-defs, write LuaLS definitions (---@meta annotations) instead, so
 that editors running the Lua language server complete and type-check

@@ -43,8 +43,8 @@ type Options struct {
 	// defaults); nil means os.LookupEnv.
 	LookupEnv func(name string) (string, bool)
 	// Setup, if set, runs on every new state after the wps surface is
-	// installed: the test runner adds describe/it there, the REPL its
-	// helpers. An error fails NewState.
+	// installed, for a runner's own globals (a test runner would add
+	// describe/it there). An error fails NewState.
 	Setup func(L *lua.LState) error
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"strings"
@@ -147,6 +148,9 @@ func TestEngine_Cancel(t *testing.T) {
 			err := runUntilReady(t, e, out, file, ctx, cancel)
 			if !Interrupted(err) || err.Error() != "interrupted" || !errors.Is(err, context.Canceled) {
 				t.Errorf("error %v, want interrupted", err)
+			}
+			if !Interrupted(fmt.Errorf("running %s: %w", file, err)) {
+				t.Error("Interrupted does not see through a wrapping error")
 			}
 			if strings.Contains(out.String(), "not reached") {
 				t.Error("the script went on after the interruption")

@@ -28,6 +28,7 @@ const (
 // see: "file:line: message", then the Lua traceback for runtime errors. It
 // never holds a Go stack trace.
 type Error struct {
+	// Kind says how the script failed.
 	Kind Kind
 	// Message reads "file:line: message" for syntax and runtime errors; a
 	// raised value that is not a string is rendered through its
@@ -62,6 +63,7 @@ func (e *Error) Unwrap() error { return e.Err }
 // The run ends there, and wps exits with Code once it has cleaned up.
 // RunFile returns nil for status 0.
 type ExitError struct {
+	// Code is the exit status the script asked for.
 	Code int
 	// Message, if set, says why the script ended, e.g. "unknown flag --grup
 	// (run with --help for usage)". The runner prints it on stderr, as the

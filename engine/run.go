@@ -3,6 +3,7 @@ package engine
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -130,8 +131,8 @@ func (e *Engine) run(ctx context.Context, proto *lua.FunctionProto, args []strin
 // Interrupted reports whether err is the end of a script stopped by its
 // context (Ctrl-C, a timeout), as opposed to a failure of the script.
 func Interrupted(err error) bool {
-	e, ok := err.(*Error)
-	return ok && e.Kind == KindInterrupted
+	var e *Error
+	return errors.As(err, &e) && e.Kind == KindInterrupted
 }
 
 // syntaxError converts a parse or compile error into an *Error reading

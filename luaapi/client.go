@@ -35,8 +35,8 @@ type ClientConfig struct {
 	ConnectionString string
 	Hub              string
 	// HTTPClient sends the REST requests of every client; nil means the
-	// webpubsub package's default. The test runner sets it to record and
-	// replay fixtures.
+	// webpubsub package's default. Benchmarks set it to a transport that
+	// answers at once.
 	HTTPClient *http.Client
 	// Logger receives debug records of requests (redacted); nil means none.
 	Logger *slog.Logger
@@ -196,7 +196,7 @@ func (inst *instance) pushClient(L *lua.LState, c *webpubsub.Client) int {
 func (inst *instance) wpsHub(L *lua.LState) int {
 	a := newArgs(L, wpsHubFunc)
 	name := a.string(1)
-	client, err := inst.m.DefaultClient(scriptContext(L))
+	client, err := inst.m.DefaultClient(Context(L))
 	if err != nil {
 		raiseError(L, "hub", err)
 	}
@@ -260,7 +260,7 @@ func (inst *instance) wpsClient(L *lua.LState) int {
 		a.argError(1, "option 'connection_string', or 'endpoint' and 'key', expected")
 	}
 	if err != nil {
-		a.argError(1, redact(err.Error()))
+		a.argError(1, webpubsub.RedactSecrets(err.Error()))
 	}
 	return inst.pushClient(L, client)
 }

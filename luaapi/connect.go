@@ -71,7 +71,7 @@ func (inst *instance) connect(a args, client *webpubsub.Client) int {
 	if url != "" && (tokenOpts.UserID != "" || tokenOpts.Roles != nil || tokenOpts.Groups != nil || tokenOpts.MinutesToExpire != 0) {
 		a.argError(1, "option 'url' carries its own token: give url, or user_id, roles, groups and minutes_to_expire, not both")
 	}
-	ctx := scriptContext(L)
+	ctx := Context(L)
 	if url == "" {
 		if client == nil {
 			var err error
@@ -173,7 +173,7 @@ func optString(s string) lua.LValue {
 // connJoin is conn:join(group).
 func connJoin(L *lua.LState) int {
 	c, a := checkConnection(L, connJoinFunc)
-	if err := c.conn.JoinGroup(scriptContext(L), checkGroupName(a, 1)); err != nil {
+	if err := c.conn.JoinGroup(Context(L), checkGroupName(a, 1)); err != nil {
 		raiseError(L, "join", err)
 	}
 	return 0
@@ -182,7 +182,7 @@ func connJoin(L *lua.LState) int {
 // connLeave is conn:leave(group).
 func connLeave(L *lua.LState) int {
 	c, a := checkConnection(L, connLeaveFunc)
-	if err := c.conn.LeaveGroup(scriptContext(L), checkGroupName(a, 1)); err != nil {
+	if err := c.conn.LeaveGroup(Context(L), checkGroupName(a, 1)); err != nil {
 		raiseError(L, "leave", err)
 	}
 	return 0
@@ -194,7 +194,7 @@ func connSendToGroup(L *lua.LState) int {
 	group := checkGroupName(a, 1)
 	o := a.options(3, "wps.ConnSendOptions")
 	data := checkData(a, 2, o)
-	if err := c.conn.SendToGroup(scriptContext(L), group, data, o.bool("no_echo", false)); err != nil {
+	if err := c.conn.SendToGroup(Context(L), group, data, o.bool("no_echo", false)); err != nil {
 		raiseError(L, "send_to_group", err)
 	}
 	return 0
@@ -206,7 +206,7 @@ func connSendEvent(L *lua.LState) int {
 	event := a.string(1)
 	o := a.options(3, "wps.ConnEventOptions")
 	data := checkData(a, 2, o)
-	if err := c.conn.SendEvent(scriptContext(L), event, data); err != nil {
+	if err := c.conn.SendEvent(Context(L), event, data); err != nil {
 		raiseError(L, "send_event", err)
 	}
 	return 0
@@ -216,7 +216,7 @@ func connSendEvent(L *lua.LState) int {
 // arrives within timeout seconds.
 func connReceive(L *lua.LState) int {
 	c, a := checkConnection(L, connReceiveFunc)
-	ctx := scriptContext(L)
+	ctx := Context(L)
 	if a.get(1) != lua.LNil {
 		seconds := CheckNumber(L, connReceiveFunc, 2)
 		if seconds < 0 || math.IsNaN(seconds) || math.IsInf(seconds, 0) {
@@ -228,7 +228,7 @@ func connReceive(L *lua.LState) int {
 	}
 	msg, err := c.conn.Receive(ctx)
 	if err != nil {
-		if errors.Is(err, context.DeadlineExceeded) && scriptContext(L).Err() == nil {
+		if errors.Is(err, context.DeadlineExceeded) && Context(L).Err() == nil {
 			L.Push(lua.LNil)
 			return 1
 		}
@@ -276,7 +276,7 @@ func checkData(a args, n int, o options) wsclient.Data {
 	}
 	switch {
 	case dataType == wsclient.DataJSON && natural == wsclient.DataJSON:
-		encoded, err := encodeJSON(a.L, v)
+		encoded, err := ToJSON(a.L, v)
 		if err != nil {
 			a.argError(n, "cannot encode the data as JSON: "+err.Error())
 		}

@@ -34,8 +34,9 @@ import (
 // running directly in the coroutine (canYield). Under a pcall, in a
 // metamethod or in a callback of a Go function such as table.sort, the
 // operation simply blocks as outside wps.each: still correct, just not
-// concurrent. (gopher-lua cannot yield from there anyway.) Other blocking functions (sleep,
-// wps.connect's methods) also block the whole loop. When fn ends with
+// concurrent. (gopher-lua cannot yield from there anyway.) Other blocking
+// functions (sleep, wps.connect's methods) also block the whole loop. When
+// fn ends with
 // "return wps.op(...)", Lua's tail call replaces fn's frame by the
 // operation's, so the coroutine ends when the operation yields; the loop
 // then takes the call's result as fn's.
@@ -120,7 +121,7 @@ func (inst *instance) wpsEach(L *lua.LState) int {
 		defer bar.finish()
 	}
 
-	ctx := scriptContext(L)
+	ctx := Context(L)
 	done := make(chan callDone, concurrency)
 	workers := make([]eachWorker, min(concurrency, n))
 	defer func() {
@@ -258,15 +259,6 @@ func raisedValue(err error) lua.LValue {
 		return apiErr.Object
 	}
 	return lua.LString(err.Error())
-}
-
-// scriptContext returns the context of the script running on L, or
-// context.Background when the runner set none.
-func scriptContext(L *lua.LState) context.Context {
-	if ctx := L.Context(); ctx != nil {
-		return ctx
-	}
-	return context.Background()
 }
 
 // isTerminal reports whether w is a terminal (a character device).

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"regexp"
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
@@ -41,7 +40,7 @@ func errorTable(L *lua.LState, op string, err error) *lua.LTable {
 		if e.StatusCode == 0 && e.Err != nil && message == "" {
 			message = e.Err.Error()
 		}
-		setString(t, "message", redact(message))
+		setString(t, "message", webpubsub.RedactSecrets(message))
 		setString(t, "operation", firstNonEmpty(e.Operation, op))
 		setString(t, "method", e.Method)
 		setString(t, "path", e.Path)
@@ -49,11 +48,11 @@ func errorTable(L *lua.LState, op string, err error) *lua.LTable {
 	} else if ack := (*wsclient.AckError)(nil); errors.As(err, &ack) {
 		// A client connection's request refused by the service.
 		setString(t, "code", ack.Name)
-		setString(t, "message", redact(ack.Message))
+		setString(t, "message", webpubsub.RedactSecrets(ack.Message))
 		setString(t, "operation", op)
 	} else if refused := (*wsclient.HandshakeError)(nil); errors.As(err, &refused) {
 		t.RawSetString("status", lua.LNumber(refused.StatusCode))
-		setString(t, "message", redact(refused.Body))
+		setString(t, "message", webpubsub.RedactSecrets(refused.Body))
 		setString(t, "operation", op)
 	} else {
 		message := err.Error()
@@ -61,7 +60,7 @@ func errorTable(L *lua.LState, op string, err error) *lua.LTable {
 		// table has a field for it.
 		message = strings.TrimPrefix(message, op+": ")
 		setString(t, "operation", op)
-		setString(t, "message", redact(message))
+		setString(t, "message", webpubsub.RedactSecrets(message))
 	}
 	L.SetMetatable(t, errorMetatable(L))
 	return t
@@ -112,23 +111,6 @@ func formatError(t *lua.LTable) string {
 		b.WriteString(message)
 	}
 	return b.String()
-}
-
-// ErrorString renders a value raised by a script as text: a wps error table
-// (or any value with a __tostring metamethod) through its __tostring, other
-// values as Lua's tostring would. Runners use it to report a script's
-// failure.
-func ErrorString(L *lua.LState, v lua.LValue) string {
-	return L.ToStringMeta(v).String()
-}
-
-// secretPattern matches what must never reach an error message: signed
-// tokens in URLs and access keys in connection strings.
-var secretPattern = regexp.MustCompile(`(?i)(access_token=|accesskey=|bearer\s+)[^&;\s"']+`)
-
-// redact masks tokens and keys in s.
-func redact(s string) string {
-	return secretPattern.ReplaceAllString(s, "${1}***")
 }
 
 func setString(t *lua.LTable, key, value string) {

@@ -12,8 +12,8 @@ import (
 )
 
 // The flags module: flags.parse, the command-line parser of runbooks, and
-// flags.usage_error. It also holds Exit, the one way a script ends early
-// with a status: the engine's os.exit raises it too.
+// flags.usage_error. Both end a script early through Exit (exit.go), the
+// one way a script ends with a status, which the engine's os.exit uses too.
 
 var flagsParseFunc = Function{Module: "flags", Name: "parse",
 	Params: []Param{

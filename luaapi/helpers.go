@@ -286,7 +286,8 @@ const inspectWidth = 72
 
 // Inspect renders v readably, as inspect(v) does: strings quoted, tables
 // with their sequence first and other keys sorted, short tables on one line
-// and longer ones indented, cycles shown as <cycle>. The REPL prints with it.
+// and longer ones indented, cycles shown as <cycle>. log.* renders with it
+// the fields JSON cannot hold.
 func Inspect(L *lua.LState, v lua.LValue) string {
 	return InspectDepth(L, v, defaultInspectDepth)
 }

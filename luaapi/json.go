@@ -402,9 +402,6 @@ func jsonModule(L *lua.LState) *lua.LTable {
 	return newJSONModule(L)
 }
 
-// encodeJSON is ToJSON, under the name the wps module's messages use.
-func encodeJSON(L *lua.LState, v lua.LValue) ([]byte, error) { return ToJSON(L, v) }
-
 // luaJSONEncode is json.encode(value[, opts]).
 func luaJSONEncode(L *lua.LState) int {
 	v := CheckAny(L, &jsonEncodeFunc, 1)

@@ -89,7 +89,7 @@ func checkMessage(a args, n int, contentType string) webpubsub.Message {
 	switch contentType {
 	case webpubsub.ContentTypeJSON:
 		if natural == webpubsub.ContentTypeJSON {
-			encoded, err := encodeJSON(a.L, v)
+			encoded, err := ToJSON(a.L, v)
 			if err != nil {
 				a.argError(n, "cannot encode the message as JSON: "+err.Error())
 			}

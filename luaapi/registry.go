@@ -4,8 +4,8 @@
 //
 // Every Lua-visible function is described once in the registry (this file):
 // its name, parameters, return type and a one-line doc. Argument errors,
-// REPL completion, `wps docs` and the LuaLS definitions file are all read
-// from there, so they cannot drift apart. Open puts the helpers and every
+// option checks, `wps docs`, the LuaLS definitions file and Complete (for a
+// REPL's completion) are all read from there, so they cannot drift apart. Open puts the helpers and every
 // registered module into a fresh gopher-lua state.
 package luaapi
 
@@ -282,15 +282,6 @@ func Funcs(module string) map[string]lua.LGFunction {
 		}
 	}
 	return funcs
-}
-
-// mustLookup returns a function this package registers itself.
-func mustLookup(name string) *Function {
-	f, ok := Lookup(name)
-	if !ok {
-		panic("luaapi: function not registered: " + name)
-	}
-	return f
 }
 
 func moduleLess(a, b string) bool {

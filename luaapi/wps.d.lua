@@ -98,7 +98,7 @@
 
 ---A message a connection received.
 ---@class wps.ReceivedMessage
----@field type string "message", "system" or "ack" (raw: "message")
+---@field type string "message", or "system" for the service's disconnected notice
 ---@field from? string "group" or "server"
 ---@field group? string the group, for group messages
 ---@field from_user_id? string the sender, for group messages

@@ -61,7 +61,7 @@ func (m *Module) Open(L *lua.LState) {
 func (inst *instance) moduleFunction(o operationInfo) lua.LGFunction {
 	return func(L *lua.LState) int {
 		c := o.op(newArgs(L, o.function))
-		client, err := inst.m.DefaultClient(scriptContext(L))
+		client, err := inst.m.DefaultClient(Context(L))
 		if err != nil {
 			raiseError(L, c.op, err)
 		}
@@ -87,7 +87,7 @@ func (inst *instance) run(L *lua.LState, client *webpubsub.Client, c call) int {
 		ud.Value = &pendingCall{call: c, client: client}
 		return L.Yield(ud)
 	}
-	v, err := c.do(scriptContext(L), client)
+	v, err := c.do(Context(L), client)
 	if err != nil {
 		raiseError(L, c.op, err)
 	}

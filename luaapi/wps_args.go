@@ -111,9 +111,6 @@ func (o options) get(key string) lua.LValue {
 	return o.t.RawGetString(key)
 }
 
-// has reports whether option key is present.
-func (o options) has(key string) bool { return o.get(key) != lua.LNil }
-
 // fail raises an error about option key.
 func (o options) fail(key, message string) {
 	o.a.argError(o.i, fmt.Sprintf("option '%s': %s", key, message))

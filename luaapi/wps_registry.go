@@ -4,8 +4,8 @@ import "slices"
 
 // This file registers the wps module in the registry: every function, the
 // methods of client objects and connections, and the shapes of their
-// options and results. The option classes are also what checkOptions
-// accepts, so the docs and the checks cannot disagree.
+// options and results. The option classes are also what args.options
+// accepts (see optionNames), so the docs and the checks cannot disagree.
 
 // wpsClasses are the options and result shapes of the wps module.
 var wpsClasses = []Class{
@@ -98,7 +98,7 @@ var wpsClasses = []Class{
 		{"data_type", "string?", `"json", "text" or "binary"; default from the data`},
 	}},
 	{Name: "wps.ReceivedMessage", Doc: "A message a connection received.", Fields: []Field{
-		{"type", "string", `"message", "system" or "ack" (raw: "message")`},
+		{"type", "string", `"message", or "system" for the service's disconnected notice`},
 		{"from", "string?", `"group" or "server"`},
 		{"group", "string?", "the group, for group messages"},
 		{"from_user_id", "string?", "the sender, for group messages"},

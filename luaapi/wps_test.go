@@ -158,7 +158,7 @@ func mustFail(t testing.TB, L *lua.LState, script string) string {
 // scriptError renders a script's error as the runners would.
 func scriptError(L *lua.LState, err error) string {
 	if apiErr, ok := err.(*lua.ApiError); ok {
-		return ErrorString(L, apiErr.Object)
+		return L.ToStringMeta(apiErr.Object).String()
 	}
 	return err.Error()
 }

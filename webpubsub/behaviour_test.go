@@ -329,6 +329,18 @@ func TestListConnectionsStopsOnALoop(t *testing.T) {
 	}
 }
 
+func TestListConnectionsBadNextLink(t *testing.T) {
+	f := newFakeService(t, func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, `{"value":[{"connectionId":"c1"}],"nextLink":"http://h/%zz"}`)
+	})
+	c := newTestClient(t, f.URL, "hub")
+	_, err := c.ListConnections(context.Background(), "g", nil)
+	var e *Error
+	if !errors.As(err, &e) || e.Operation != "list_connections" || !strings.Contains(e.Message, "bad nextLink") {
+		t.Errorf("err = %v, want an *Error of list_connections about a bad nextLink", err)
+	}
+}
+
 func TestReverseProxy(t *testing.T) {
 	proxy := newFakeService(t, status(202))
 	c, err := NewClient("https://real.webpubsub.azure.com", testKey, "hub",
@@ -392,6 +404,19 @@ func TestDebugLoggingRedactsSecrets(t *testing.T) {
 	for _, want := range []string{`"msg":"http request"`, `"msg":"http response"`, `"Authorization":"REDACTED"`, `"status":400`, "bad filter"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("log lacks %s:\n%s", want, out)
+		}
+	}
+}
+
+func TestRedactSecretsExactly(t *testing.T) {
+	for in, want := range map[string]string{
+		"dial ws://h/client/hubs/x?access_token=eyJabc.def&x=1":                  "dial ws://h/client/hubs/x?access_token=REDACTED&x=1",
+		"Endpoint=http://h;AccessKey=abc==;Version=1.0;":                         "Endpoint=http://h;AccessKey=REDACTED;Version=1.0;",
+		"Authorization: Bearer eyJ.x.y":                                          "Authorization: Bearer REDACTED",
+		"wss://h/client/hubs/x?awps_connection_id=c&awps_reconnection_token=tok": "wss://h/client/hubs/x?awps_connection_id=c&awps_reconnection_token=REDACTED",
+	} {
+		if got := RedactSecrets(in); got != want {
+			t.Errorf("RedactSecrets(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

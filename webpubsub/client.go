@@ -132,6 +132,12 @@ func (c *Client) Hub() string { return c.hub }
 // Endpoint returns the service endpoint, without a trailing slash.
 func (c *Client) Endpoint() string { return c.endpoint }
 
+// String names the client's hub and endpoint, so that printing or logging
+// a client never shows its access key.
+func (c *Client) String() string {
+	return "webpubsub.Client(hub=" + c.hub + ", endpoint=" + c.endpoint + ")"
+}
+
 // WithHub returns a client for another hub of the same service, with the
 // same options.
 func (c *Client) WithHub(hub string) (*Client, error) {

@@ -2,6 +2,7 @@ package webpubsub
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -84,6 +85,18 @@ func TestConnectionStringStringMasksKey(t *testing.T) {
 	}
 	if s := cs.String(); strings.Contains(s, testKey) || !strings.Contains(s, "https://x.example") {
 		t.Errorf("String() = %q", s)
+	}
+}
+
+func TestClientStringHidesKey(t *testing.T) {
+	c, err := NewClient("https://x.example", testKey, "chat", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{fmt.Sprint(c), fmt.Sprintf("%v", c), fmt.Sprintf("%+v", c)} {
+		if strings.Contains(s, testKey) || !strings.Contains(s, "chat") || !strings.Contains(s, "https://x.example") {
+			t.Errorf("printed client = %q, want hub and endpoint without the key", s)
+		}
 	}
 }
 

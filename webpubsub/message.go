@@ -27,7 +27,7 @@ type Message struct {
 func JSONMessage(v any) (Message, error) {
 	data, err := json.Marshal(v)
 	if err != nil {
-		return Message{}, fmt.Errorf("%w: message is not JSON-encodable: %v", ErrInvalidArgument, err)
+		return Message{}, fmt.Errorf("%w: message is not JSON-encodable: %w", ErrInvalidArgument, err)
 	}
 	return Message{ContentType: ContentTypeJSON, Data: data}, nil
 }

@@ -59,6 +59,7 @@ type ListOptions struct {
 
 // GroupMember is a connection in a group.
 type GroupMember struct {
+	// ConnectionID identifies the connection.
 	ConnectionID string `json:"connectionId"`
 	// UserID is empty when the connection has no user.
 	UserID string `json:"userId,omitempty"`

@@ -100,7 +100,7 @@ func (c *Client) urls(r *request) (target, audience string, err error) {
 		// endpoint, so that a proxy or a different host name keeps working.
 		u, err := url.Parse(r.rawURL)
 		if err != nil {
-			return "", "", fmt.Errorf("%s: the service returned a bad nextLink: %w", r.op, err)
+			return "", "", fmt.Errorf("the service returned a bad nextLink: %w", err)
 		}
 		rest := u.EscapedPath()
 		if u.RawQuery != "" {
@@ -144,7 +144,7 @@ func (c *Client) do(ctx context.Context, r request) (response, error) {
 	}
 	target, audience, err := c.urls(&r)
 	if err != nil {
-		return response{}, err
+		return response{}, &Error{Operation: r.op, Method: r.method, Path: r.path, Message: err.Error(), Err: err}
 	}
 	pathOnly := target
 	if u, err := url.Parse(target); err == nil {
@@ -212,8 +212,7 @@ func (c *Client) do(ctx context.Context, r request) (response, error) {
 			}
 			continue
 		}
-		e := newResponseError(r.op, r.method, pathOnly, resp, body)
-		return response{}, e
+		return response{}, newResponseError(r.op, r.method, pathOnly, resp, body)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 
 // Connection is what a filter can see of one client connection.
 type Connection interface {
+	// ConnectionID returns the connection's id.
 	ConnectionID() string
 	// UserID returns the connection's user id; "" means the connection has
 	// no user, which filters see as null.

@@ -24,7 +24,7 @@ func TestFormat(t *testing.T) {
 		{"length(userId) gt {}", []any{uint64(math.MaxUint64)}, "length(userId) gt 18446744073709551615"},
 		{"length(userId) gt {}", []any{int64(math.MinInt64)}, "length(userId) gt -9223372036854775808"},
 		{"length(userId) gt {}", []any{3.0}, "length(userId) gt 3"},
-		{"length(userId) gt {}", []any{-0.0}, "length(userId) gt 0"},
+		{"length(userId) gt {}", []any{math.Copysign(0, -1)}, "length(userId) gt 0"},
 		{"length(userId) gt {}", []any{1.5}, "length(userId) gt 1.5"},
 		{"length(userId) gt {}", []any{float32(2.25)}, "length(userId) gt 2.25"},
 		{"length(userId) gt {}", []any{1e21}, "length(userId) gt 1000000000000000000000"},

@@ -171,6 +171,12 @@ func (c *Conn) UserID() string { return c.userID }
 // Protocol returns the connection's protocol.
 func (c *Conn) Protocol() Protocol { return c.protocol }
 
+// String names the connection and where it goes, without the client URL's
+// query, so that printing or logging a Conn never shows its access token.
+func (c *Conn) String() string {
+	return "wsclient.Conn(" + c.connectionID + " to " + redact(c.url) + ")"
+}
+
 // Receive returns the next message received, waiting until one arrives, the
 // connection ends or ctx is done. Messages already received are returned
 // even after the connection has ended. When ctx is done first it returns
