@@ -39,7 +39,8 @@ Example:
 
 func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("run", "[flags] FILE [args...]", runDescription, stdout)
-	timeout := fs.Duration("timeout", 0, "stop the script after this `duration` (e.g. 30s, 5m); 0 means no limit")
+	timeout := new(time.Duration)
+	fs.Var((*durationFlag)(timeout), "timeout", "stop the script after this `duration` (e.g. 30s, 5m); 0 means no limit")
 	logLevel := fs.String("log-level", "info", "lowest `level` of log lines on stderr: debug, info, warn or error;\ndebug also logs each HTTP request and response, redacted")
 	logFormat := fs.String("log-format", "text", "`format` of log lines: text or json")
 	sandbox := fs.Bool("sandbox", false, "remove file and process access: io, debug, os.execute, os.remove,\nos.rename, os.tmpname, dofile, loadfile, load, loadstring, require of files")
@@ -138,4 +139,20 @@ func scriptResult(err error, stderr io.Writer) error {
 	default:
 		return err
 	}
+}
+
+// durationFlag is a time.Duration flag whose parse error says what a
+// duration looks like: the flag package's own says only "parse error", and
+// "--timeout 30" (no unit) is an easy mistake.
+type durationFlag time.Duration
+
+func (d *durationFlag) String() string { return time.Duration(*d).String() }
+
+func (d *durationFlag) Set(s string) error {
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return errors.New("want a duration with a unit, such as 30s, 5m or 1h30m")
+	}
+	*d = durationFlag(v)
+	return nil
 }

@@ -86,6 +86,8 @@ func TestRun_Errors(t *testing.T) {
 		{"BadLogLevel", []string{"--log-level", "loud", "testdata/run/args.lua"}, 2, "wps run: invalid --log-level \"loud\": use debug, info, warn or error\n"},
 		{"BadLogFormat", []string{"--log-format", "xml", "testdata/run/args.lua"}, 2, "wps run: invalid --log-format \"xml\": use text or json\n"},
 		{"BadTimeout", []string{"--timeout", "soon", "testdata/run/args.lua"}, 2, "wps run: invalid value \"soon\" for flag -timeout"},
+		{"TimeoutWithoutUnit", []string{"--timeout", "30", "testdata/run/args.lua"}, 2,
+			"wps run: invalid value \"30\" for flag -timeout: want a duration with a unit, such as 30s, 5m or 1h30m\n"},
 		{"Exit", []string{"testdata/run/exit.lua"}, 4, ""},
 		{"BadConnectionString", []string{"--connection-string", "Endpoint=http://x;SECRETKEY1234567890", "testdata/run/args.lua"}, 2,
 			"wps run: --connection-string: invalid argument: connection string: segment 2 has no '='"},

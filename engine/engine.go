@@ -85,7 +85,8 @@ func (e *Engine) Close(ctx context.Context) error {
 
 // NewState returns a fresh Lua state bound to ctx: the standard library
 // (less what the sandbox removes), print writing to Options.Stdout, os.exit
-// ending the run rather than the process, the helpers and the wps module,
+// ending the run rather than the process (even under pcall), the helpers
+// and the wps module,
 // then whatever Options.Setup adds. The caller must Close it. A state is
 // not safe for concurrent use.
 func (e *Engine) NewState(ctx context.Context) (*lua.LState, error) {
@@ -100,6 +101,7 @@ func (e *Engine) NewState(ctx context.Context) (*lua.LState, error) {
 	if osTable, ok := L.GetGlobal("os").(*lua.LTable); ok {
 		osTable.RawSetString("exit", L.NewFunction(osExit))
 	}
+	passExits(L)
 	if e.opts.Sandbox {
 		sandbox(L)
 	}

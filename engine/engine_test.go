@@ -114,6 +114,29 @@ func TestEngine_RunFile_Errors(t *testing.T) {
 			t.Errorf("error %v, want the read error", err)
 		}
 	})
+	t.Run("FileContents", func(t *testing.T) {
+		dir := t.TempDir()
+		for _, tc := range []struct{ name, src, want string }{
+			{"binary.lua", "\x1bLua\x51\x00\x01\x04", "binary.lua: not a Lua script: the file is binary (it contains a NUL byte)"},
+			{"control.lua", "local x = 1 \a y\n", "control.lua:1: Invalid token near '\\a'"},
+			{"latin1.lua", "local x = \xe9\n", "latin1.lua:1: Invalid token near '\\xe9'"},
+			{"bom.lua", "\xef\xbb\xbf\nerror('line two')\n", "bom.lua:2: line two"},
+		} {
+			path := dir + "/" + tc.name
+			if err := os.WriteFile(path, []byte(tc.src), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			e := newEngine(t, newOutput(), Options{})
+			err := e.RunFile(context.Background(), path, nil)
+			var se *Error
+			if !errors.As(err, &se) {
+				t.Fatalf("%s: error %v (%T), want *Error", tc.name, err, err)
+			}
+			if first, _, _ := strings.Cut(err.Error(), "\n"); first != dir+"/"+tc.want {
+				t.Errorf("%s: first line %q, want %q", tc.name, first, dir+"/"+tc.want)
+			}
+		}
+	})
 	t.Run("MissingFile", func(t *testing.T) {
 		e := newEngine(t, newOutput(), Options{})
 		err := e.RunFile(context.Background(), "testdata/nosuch.lua", nil)
@@ -190,6 +213,36 @@ func TestEngine_Exit(t *testing.T) {
 		if got := out.String(); got != "before\n" {
 			t.Errorf("os.exit(%s): output %q", tc.arg, got)
 		}
+	}
+}
+
+// TestEngine_ExitThroughPcall checks that pcall, xpcall, coroutines and
+// wps.each do not catch os.exit: the script ends with its status.
+func TestEngine_ExitThroughPcall(t *testing.T) {
+	for _, where := range []string{"pcall", "xpcall", "resume", "wrap", "each"} {
+		out := newOutput()
+		e := newEngine(t, out, Options{})
+		err := e.RunFile(context.Background(), "testdata/exit_caught.lua", []string{where})
+		var exit *ExitError
+		if !errors.As(err, &exit) || exit.Code != 3 {
+			t.Errorf("os.exit(3) in %s: error %v, want exit status 3", where, err)
+		}
+		if got := out.String(); got != "" {
+			t.Errorf("os.exit(3) in %s: the script went on and printed %q", where, got)
+		}
+	}
+	// Errors are still caught as before.
+	out := newOutput()
+	e := newEngine(t, out, Options{})
+	err := e.RunString(context.Background(), "caught", `
+		print(pcall(error, "e", 0))
+		print(xpcall(function() error("x", 0) end, function(m) return "handled " .. m end))
+		print(pcall(function(...) return ... end, 1, 2))
+		print(pcall(nil))
+		print(coroutine.resume(coroutine.create(function() error("r", 0) end)))`)
+	want := "false\te\nfalse\thandled x\ntrue\t1\t2\nfalse\tattempt to call a nil value\nfalse\tr\n"
+	if err != nil || out.String() != want {
+		t.Errorf("caught errors: %v, printed %q, want %q", err, out.String(), want)
 	}
 }
 

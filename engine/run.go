@@ -5,8 +5,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
+	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	lua "github.com/yuin/gopher-lua"
 	"github.com/yuin/gopher-lua/parse"
@@ -16,14 +20,20 @@ import (
 
 // CompileFile reads and compiles the script at path. The result can run
 // any number of times, in any state (see Exec). A first line starting with
-// # (a shebang) is skipped, as the lua command does. A missing file gives
-// the *os.PathError of os.ReadFile ("open x.lua: no such file or
-// directory"); a syntax error gives an *Error.
+// # (a shebang) and a UTF-8 byte order mark are skipped, as the lua
+// command does. A missing file gives the *os.PathError of os.Open ("open
+// x.lua: no such file or directory"); a syntax error, a binary file or one
+// over 16 MiB gives an *Error.
 func (e *Engine) CompileFile(path string) (*lua.FunctionProto, error) {
-	src, err := os.ReadFile(path)
+	src, err := readScript(path)
 	if err != nil {
 		return nil, err
 	}
+	if bytes.IndexByte(src, 0) >= 0 {
+		return nil, &Error{Kind: KindSyntax, Message: path + ": not a Lua script: the file is binary (it contains a NUL byte)"}
+	}
+	// A UTF-8 byte order mark, which some Windows editors write, is not Lua.
+	src = bytes.TrimPrefix(src, []byte("\xef\xbb\xbf"))
 	if bytes.HasPrefix(src, []byte("#")) {
 		// Keep the newline, so that line numbers stay right.
 		if i := bytes.IndexByte(src, '\n'); i >= 0 {
@@ -33,6 +43,28 @@ func (e *Engine) CompileFile(path string) (*lua.FunctionProto, error) {
 		}
 	}
 	return compile(src, path)
+}
+
+// maxScriptSize is the largest script CompileFile reads: far more than any
+// script, and a bound when FILE is a device such as /dev/zero.
+const maxScriptSize = 16 << 20
+
+// readScript reads the file at path, failing if it holds more than
+// maxScriptSize bytes.
+func readScript(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	src, err := io.ReadAll(io.LimitReader(f, maxScriptSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(src) > maxScriptSize {
+		return nil, &Error{Kind: KindSyntax, Message: fmt.Sprintf("%s: not a Lua script: larger than %d MiB", path, maxScriptSize>>20)}
+	}
+	return src, nil
 }
 
 // Compile compiles src, naming it name in error messages and tracebacks.
@@ -92,11 +124,29 @@ func (e *Engine) Exec(ctx context.Context, L *lua.LState, proto *lua.FunctionPro
 // of a missing file, an *Error for a syntax error, a runtime error or an
 // interruption, or an *ExitError when the script called os.exit.
 func (e *Engine) RunFile(ctx context.Context, path string, args []string) error {
-	proto, err := e.CompileFile(path)
-	if err != nil {
-		return err
+	if ctx == nil {
+		ctx = context.Background()
 	}
-	return e.run(ctx, proto, args)
+	// Reading a FIFO or /dev/stdin can block with no way to cancel it, so
+	// read on a goroutine and stop waiting when ctx ends (Ctrl-C).
+	type compiled struct {
+		proto *lua.FunctionProto
+		err   error
+	}
+	done := make(chan compiled, 1)
+	go func() {
+		proto, err := e.CompileFile(path)
+		done <- compiled{proto, err}
+	}()
+	select {
+	case c := <-done:
+		if c.err != nil {
+			return c.err
+		}
+		return e.run(ctx, c.proto, args)
+	case <-ctx.Done():
+		return runError(ctx, nil, ctx.Err())
+	}
 }
 
 // RunString runs src, named name in messages, in a fresh state, like
@@ -146,7 +196,7 @@ func syntaxError(name string, err error, lastLine int) *Error {
 		}
 		near := ""
 		if pe.Token != "" {
-			near = fmt.Sprintf(" near '%s'", pe.Token)
+			near = fmt.Sprintf(" near '%s'", printableToken(pe.Token))
 		}
 		return &Error{Kind: KindSyntax, Message: fmt.Sprintf("%s:%d: %s%s", name, pe.Pos.Line, message, near)}
 	}
@@ -154,4 +204,14 @@ func syntaxError(name string, err error, lastLine int) *Error {
 		return &Error{Kind: KindSyntax, Message: fmt.Sprintf("%s:%d: %s", name, ce.Line, ce.Message)}
 	}
 	return &Error{Kind: KindSyntax, Message: fmt.Sprintf("%s: %v", name, err)}
+}
+
+// printableToken returns token as it is, or escaped like a Go string when it
+// holds bytes a terminal would not show (invalid UTF-8, control characters).
+func printableToken(token string) string {
+	if utf8.ValidString(token) && strings.IndexFunc(token, func(r rune) bool { return !unicode.IsPrint(r) }) < 0 {
+		return token
+	}
+	quoted := strconv.QuoteToASCII(token)
+	return quoted[1 : len(quoted)-1]
 }

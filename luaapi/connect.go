@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"math"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	lua "github.com/yuin/gopher-lua"
@@ -223,7 +222,7 @@ func connReceive(L *lua.LState) int {
 			a.argError(1, "timeout must be a number of seconds, 0 or more")
 		}
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, time.Duration(seconds*float64(time.Second)))
+		ctx, cancel = context.WithTimeout(ctx, secondsDuration(seconds))
 		defer cancel()
 	}
 	msg, err := c.conn.Receive(ctx)

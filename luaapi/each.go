@@ -153,7 +153,13 @@ func (inst *instance) wpsEach(L *lua.LState) int {
 		p := pendingCallOf(values)
 		switch {
 		case state == lua.ResumeError:
-			finish(w, false, raisedValue(err))
+			v := raisedValue(err)
+			if ud, ok := v.(*lua.LUserData); ok {
+				if _, ok := ud.Value.(*ExitRequest); ok {
+					L.Error(v, 0) // os.exit in fn ends the script, not just the item
+				}
+			}
+			finish(w, false, v)
 			return false
 		case state == lua.ResumeOK && p == nil:
 			finish(w, true, values[0])

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	lua "github.com/yuin/gopher-lua"
 )
 
 func TestEach_BoundsCallsInFlight(t *testing.T) {
@@ -208,5 +210,26 @@ func TestEach_NestedInterpreterLoops(t *testing.T) {
 	want := `[{"meta":true,"sorted":["a1","a2"]},{"meta":true,"sorted":["b1","b2"]},true]`
 	if got != want {
 		t.Errorf("results = %s, want %s", got, want)
+	}
+}
+
+// TestEach_ExitEndsTheScript checks that an exit request raised by fn (here
+// flags.usage_error; os.exit in the engine's states) ends the whole script
+// rather than being recorded as the item's error.
+func TestEach_ExitEndsTheScript(t *testing.T) {
+	L, _ := newTestState(t, ClientConfig{})
+	_, err := runScript(t, L, `
+		wps.each({1, 2, 3}, function(i) if i == 2 then flags.usage_error("stop at 2") end end)
+		error("the script went on after the exit")`)
+	apiErr, ok := err.(*lua.ApiError)
+	if !ok {
+		t.Fatalf("error %v, want the exit request", err)
+	}
+	ud, ok := apiErr.Object.(*lua.LUserData)
+	if !ok {
+		t.Fatalf("raised %s, want the exit request", scriptError(L, err))
+	}
+	if exit, ok := ud.Value.(*ExitRequest); !ok || exit.Code != 2 || !strings.Contains(exit.Message, "stop at 2") {
+		t.Errorf("raised %#v, want exit status 2 with the message", ud.Value)
 	}
 }

@@ -5,8 +5,9 @@ import lua "github.com/yuin/gopher-lua"
 // ExitRequest is the value raised to end a script early with a status: by
 // os.exit in the engine's states, by flags.parse after --help or a usage
 // mistake, and by flags.usage_error. It unwinds the script like an error
-// (so a pcall around the call catches it), and the engine turns it into
-// an *engine.ExitError; it is not a failure of the script.
+// that pcall, xpcall, coroutine.resume and wps.each in the engine's states
+// do not catch, and the engine turns it into an *engine.ExitError; it is
+// not a failure of the script.
 type ExitRequest struct {
 	// Code is the exit status.
 	Code int

@@ -85,6 +85,7 @@ func TestFlagsParse_UsageMistakes(t *testing.T) {
 	}{
 		{"UnknownFlag", `{"--grup", "ops"}`, "unknown flag --grup"},
 		{"UnknownFlagWithValue", `{"--grup=ops"}`, "unknown flag --grup"},
+		{"FlagOfWpsRun", `{"--timeout", "30s", "hi"}`, "unknown flag --timeout: it is a flag of wps run, so it goes before the script's name"},
 		{"SingleDashFlag", `{"-g", "ops"}`, "unknown flag -g: flags start with two dashes; put -- before words that start with -"},
 		{"MissingValue", `{"hello", "--group"}`, "flag --group needs a value"},
 		{"MissingListValue", `{"--tag"}`, "flag --tag needs a value"},

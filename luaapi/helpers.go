@@ -183,7 +183,7 @@ func luaSleep(L *lua.LState) int {
 	if math.IsNaN(seconds) || math.IsInf(seconds, 0) || seconds < 0 {
 		ArgError(L, &sleepFunc, 1, fmt.Sprintf("a non-negative number of seconds expected, got %v", lua.LNumber(seconds)))
 	}
-	d := time.Duration(math.Min(seconds*float64(time.Second), math.MaxInt64))
+	d := secondsDuration(seconds)
 	ctx := Context(L)
 	timer := time.NewTimer(d)
 	defer timer.Stop()
@@ -194,6 +194,16 @@ func luaSleep(L *lua.LState) int {
 		L.RaiseError("sleep interrupted: %v", context.Cause(ctx))
 		return 0
 	}
+}
+
+// secondsDuration converts a finite, non-negative number of seconds to a
+// Duration, the longest one for values beyond it (about 292 years): a plain
+// conversion would overflow to a negative Duration, which waits not at all.
+func secondsDuration(seconds float64) time.Duration {
+	if ns := seconds * float64(time.Second); ns < math.MaxInt64 {
+		return time.Duration(ns)
+	}
+	return math.MaxInt64
 }
 
 // luaEnv is env(name[, default]).

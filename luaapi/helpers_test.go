@@ -5,8 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"math"
 	"strings"
 	"testing"
+	"time"
 
 	lua "github.com/yuin/gopher-lua"
 )
@@ -92,6 +94,25 @@ func TestSleep(t *testing.T) {
 			t.Errorf("error %v, want context canceled", err)
 		}
 	})
+}
+
+// TestSecondsDuration checks the conversion behind sleep and conn:receive:
+// huge numbers of seconds once overflowed to a negative Duration, so that
+// sleep(1e300) returned at once instead of waiting until cancelled.
+func TestSecondsDuration(t *testing.T) {
+	for _, tc := range []struct {
+		seconds float64
+		want    time.Duration
+	}{
+		{0, 0},
+		{1.5, 1500 * time.Millisecond},
+		{1e10, math.MaxInt64},
+		{1e300, math.MaxInt64},
+	} {
+		if got := secondsDuration(tc.seconds); got != tc.want {
+			t.Errorf("secondsDuration(%g) = %v, want %v", tc.seconds, got, tc.want)
+		}
+	}
 }
 
 func TestEnv(t *testing.T) {

@@ -243,3 +243,38 @@ func TestScripts_Broadcast(t *testing.T) {
 		t.Errorf("not every user received the broadcast")
 	}
 }
+
+// TestScripts_BadFlagValues checks that the runbooks reject bad flag values
+// and empty names as usage mistakes (exit status 2, one line) before doing
+// any work, instead of failing on every item or with a traceback.
+func TestScripts_BadFlagValues(t *testing.T) {
+	h := newScriptHarness(t)
+	h.clients(`member = wps.connect{user_id = "ann", groups = {"ops"}}`)
+	for _, tc := range []struct {
+		script string
+		args   []string
+		want   string
+	}{
+		{"announce", []string{"--ttl", "999", "hi"}, "--ttl must be a whole number of seconds from 1 to 300, got 999"},
+		{"announce", []string{"--ttl", "1.5", "hi"}, "--ttl must be a whole number of seconds from 1 to 300, got 1.5"},
+		{"announce", []string{"--group", "", "hi"}, "--group must not be empty"},
+		{"broadcast", []string{"--ttl", "500", "hi", "ann"}, "--ttl must be a whole number of seconds from 1 to 300, got 500"},
+		{"broadcast", []string{"--concurrency", "0", "hi", "ann"}, "--concurrency must be a whole number from 1 to 1000, got 0"},
+		{"broadcast", []string{"hi", "ann", ""}, "USER must not be empty"},
+		{"audit_group", []string{"--permission", "admin", "ops"}, "--permission must be sendToGroup or joinLeaveGroup, got admin"},
+		{"audit_group", []string{"--concurrency", "-3", "ops"}, "--concurrency must be a whole number from 1 to 1000, got -3"},
+		{"audit_group", []string{""}, "GROUP must not be empty"},
+		{"permissions", []string{"--concurrency", "1.5", "grant", "sendToGroup", "ops", "c1"}, "--concurrency must be a whole number from 1 to 1000, got 1.5"},
+		{"permissions", []string{"grant", "sendToGroup", "", "c1"}, "GROUP must not be empty"},
+		{"kick_user", []string{"ann", ""}, "USER must not be empty"},
+	} {
+		out, err := h.run("../scripts/"+tc.script+".lua", tc.args...)
+		want := "exit status 2: " + tc.want + " (run with --help for usage)"
+		if err == nil || err.Error() != want || out != "" {
+			t.Errorf("%s %q: %v, printed %q; want %q", tc.script, tc.args, err, out, want)
+		}
+	}
+	if got := h.clients(`return wps.user_exists("ann")`); got != "true" {
+		t.Errorf("a rejected kick_user still disconnected the user")
+	}
+}

@@ -26,6 +26,10 @@ Examples:
 
 local opts, words = flags.parse(args, {group = "string", ttl = "number", filter = "string", json = "boolean"}, usage)
 if #words == 0 then flags.usage_error("missing MESSAGE") end
+if opts.group == "" then flags.usage_error("--group must not be empty") end
+if opts.ttl and (opts.ttl < 1 or opts.ttl > 300 or opts.ttl % 1 ~= 0) then
+  flags.usage_error("--ttl must be a whole number of seconds from 1 to 300, got " .. opts.ttl)
+end
 
 local message = table.concat(words, " ")
 if opts.json then

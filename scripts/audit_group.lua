@@ -22,9 +22,18 @@ Examples:
 local opts, words = flags.parse(args, {permission = "string", concurrency = "number"}, usage)
 if #words ~= 1 then flags.usage_error("give exactly one GROUP") end
 local group = words[1]
+if group == "" then flags.usage_error("GROUP must not be empty") end
 local permissions = {"sendToGroup", "joinLeaveGroup"}
-if opts.permission then permissions = {opts.permission} end
+if opts.permission then
+  if opts.permission ~= "sendToGroup" and opts.permission ~= "joinLeaveGroup" then
+    flags.usage_error("--permission must be sendToGroup or joinLeaveGroup, got " .. opts.permission)
+  end
+  permissions = {opts.permission}
+end
 local concurrency = opts.concurrency or 8
+if concurrency < 1 or concurrency > 1000 or concurrency % 1 ~= 0 then
+  flags.usage_error("--concurrency must be a whole number from 1 to 1000, got " .. concurrency)
+end
 
 local members = wps.list_connections(group)
 print(("group %s: %d connection(s)"):format(group, #members))

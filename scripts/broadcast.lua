@@ -40,12 +40,22 @@ end
 for _, w in ipairs(words) do users[#users + 1] = w end
 for _, list in ipairs(opts.users) do add(list) end
 if #users == 0 then flags.usage_error("no users given") end
+for _, user in ipairs(users) do
+  if user == "" then flags.usage_error("USER must not be empty") end
+end
+if opts.ttl and (opts.ttl < 1 or opts.ttl > 300 or opts.ttl % 1 ~= 0) then
+  flags.usage_error("--ttl must be a whole number of seconds from 1 to 300, got " .. opts.ttl)
+end
+local concurrency = opts.concurrency or 16
+if concurrency < 1 or concurrency > 1000 or concurrency % 1 ~= 0 then
+  flags.usage_error("--concurrency must be a whole number from 1 to 1000, got " .. concurrency)
+end
 
 local send_opts = {ttl = opts.ttl}
 
 local results = wps.each(users, function(user)
   wps.send_to_user(user, message, send_opts)
-end, {concurrency = opts.concurrency or 16})
+end, {concurrency = concurrency})
 
 local failed = {}
 for i, r in ipairs(results) do

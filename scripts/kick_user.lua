@@ -20,6 +20,9 @@ Examples:
 
 local opts, users = flags.parse(args, {reason = "string"}, usage)
 if #users == 0 then flags.usage_error("missing USER") end
+for _, user in ipairs(users) do
+  if user == "" then flags.usage_error("USER must not be empty") end
+end
 local reason = opts.reason or "kicked by an operator"
 
 local failed = 0

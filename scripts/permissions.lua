@@ -31,10 +31,14 @@ if permission ~= "sendToGroup" and permission ~= "joinLeaveGroup" then
 end
 local group, first = words[3], 4
 if opts["all-groups"] then group, first = nil, 3 end
+if group == "" then flags.usage_error("GROUP must not be empty") end
 local connections = {}
 for i = first, #words do connections[#connections + 1] = words[i] end
 if #connections == 0 then flags.usage_error("missing CONNECTION_ID") end
 local concurrency = opts.concurrency or 8
+if concurrency < 1 or concurrency > 1000 or concurrency % 1 ~= 0 then
+  flags.usage_error("--concurrency must be a whole number from 1 to 1000, got " .. concurrency)
+end
 
 local operation = action == "grant" and wps.grant_permission or wps.revoke_permission
 local want = action == "grant"

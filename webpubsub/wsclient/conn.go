@@ -373,7 +373,33 @@ func isCloseError(err error) bool {
 
 // dialSocket opens one WebSocket to u.
 func (c *Conn) dialSocket(ctx context.Context, u *url.URL) (*websocket.Conn, error) {
-	ws, resp, err := c.dialer.DialContext(ctx, u.String(), nil)
+	// gorilla applies ctx's deadline to the handshake but not its
+	// cancellation: a service that accepts the TCP connection and never
+	// answers would hold Ctrl-C for the whole HandshakeTimeout. So dial on
+	// a goroutine and stop waiting when ctx ends; the goroutine closes
+	// whatever it gets afterwards.
+	type dialed struct {
+		ws   *websocket.Conn
+		resp *http.Response
+		err  error
+	}
+	result := make(chan dialed, 1)
+	go func() {
+		ws, resp, err := c.dialer.DialContext(ctx, u.String(), nil)
+		result <- dialed{ws, resp, err}
+	}()
+	var d dialed
+	select {
+	case d = <-result:
+	case <-ctx.Done():
+		go func() {
+			if d := <-result; d.ws != nil {
+				d.ws.Close()
+			}
+		}()
+		return nil, fmt.Errorf("wsclient: connecting to %s: %w", redact(u), ctx.Err())
+	}
+	ws, resp, err := d.ws, d.resp, d.err
 	if err != nil {
 		if errors.Is(err, websocket.ErrBadHandshake) && resp != nil {
 			body, _ := io.ReadAll(io.LimitReader(resp.Body, 300))

@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/gorilla/websocket"
 )
 
 // testTimeout bounds every wait in these tests, so a broken client fails
@@ -117,6 +120,43 @@ func TestDial_errors(t *testing.T) {
 		_, err := Dial(testContext(t), h.url("good", "u"), ProtocolJSON, nil)
 		if err == nil || !strings.Contains(err.Error(), `not a connected message with a connectionId (type "message"`) {
 			t.Errorf("error %v", err)
+		}
+	})
+	t.Run("CancelDuringHandshake", func(t *testing.T) {
+		// A server that accepts the TCP connection and never answers the
+		// upgrade: cancelling must end Dial, even with no handshake timeout.
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		accepted := make(chan net.Conn, 1)
+		go func() {
+			if conn, err := ln.Accept(); err == nil {
+				accepted <- conn
+			}
+		}()
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		errc := make(chan error, 1)
+		go func() {
+			_, err := Dial(ctx, "ws://"+ln.Addr().String()+"/client/hubs/chat?access_token=secret-token", ProtocolJSON, &Options{Dialer: &websocket.Dialer{}})
+			errc <- err
+		}()
+		select {
+		case conn := <-accepted:
+			defer conn.Close()
+		case <-time.After(testTimeout):
+			t.Fatal("the client did not connect")
+		}
+		cancel()
+		select {
+		case err := <-errc:
+			if !errors.Is(err, context.Canceled) || strings.Contains(err.Error(), "secret-token") {
+				t.Errorf("error %v, want context.Canceled without the token", err)
+			}
+		case <-time.After(testTimeout):
+			t.Fatal("Dial did not return after its context was cancelled during the handshake")
 		}
 	})
 	t.Run("CancelWhileWaitingForConnected", func(t *testing.T) {
