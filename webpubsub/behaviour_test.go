@@ -167,6 +167,13 @@ func TestTimeoutBoundsAPendingCall(t *testing.T) {
 	}
 }
 
+func TestDefaultTransportBoundsASilentService(t *testing.T) {
+	tr := defaultHTTPClient.Transport.(*http.Transport)
+	if tr.ResponseHeaderTimeout <= 0 || tr.TLSHandshakeTimeout <= 0 {
+		t.Errorf("the default transport would wait forever for a service that never answers: %+v", tr)
+	}
+}
+
 func TestErrorFromServiceBodies(t *testing.T) {
 	cases := []struct {
 		name, contentType, header, body string

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -55,12 +56,17 @@ type Client struct {
 }
 
 // defaultHTTPClient is shared by every Client without an HTTPClient, so that
-// clients for several hubs reuse the same keep-alive connections.
+// clients for several hubs reuse the same keep-alive connections. A service
+// that accepts a connection and never answers fails the attempt after
+// ResponseHeaderTimeout (and it is retried) instead of hanging a script.
 var defaultHTTPClient = &http.Client{Transport: &http.Transport{
-	Proxy:               http.ProxyFromEnvironment,
-	MaxIdleConnsPerHost: 16,
-	IdleConnTimeout:     90 * time.Second,
-	ForceAttemptHTTP2:   true,
+	Proxy:                 http.ProxyFromEnvironment,
+	DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+	TLSHandshakeTimeout:   10 * time.Second,
+	ResponseHeaderTimeout: 60 * time.Second,
+	MaxIdleConnsPerHost:   16,
+	IdleConnTimeout:       90 * time.Second,
+	ForceAttemptHTTP2:     true,
 }}
 
 // NewClient returns a client for hub on the service at endpoint (such as
