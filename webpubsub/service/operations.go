@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"mime"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -200,39 +202,30 @@ func (s *Service) closeTargets(w http.ResponseWriter, r *http.Request, choose fu
 // closeAllConnections is POST /api/hubs/{hub}/:closeConnections.
 func (s *Service) closeAllConnections(w http.ResponseWriter, r *http.Request, p *restParams) {
 	s.closeTargets(w, r, func() []*connection {
-		var all []*connection
 		if h := s.hubLocked(p.hub); h != nil {
-			for _, c := range h.connections {
-				all = append(all, c)
-			}
+			return slices.Collect(maps.Values(h.connections))
 		}
-		return all
+		return nil
 	})
 }
 
 // closeUserConnections is POST /api/hubs/{hub}/users/{user}/:closeConnections.
 func (s *Service) closeUserConnections(w http.ResponseWriter, r *http.Request, p *restParams) {
 	s.closeTargets(w, r, func() []*connection {
-		var all []*connection
 		if h := s.hubLocked(p.hub); h != nil {
-			for c := range h.users[p.user] {
-				all = append(all, c)
-			}
+			return slices.Collect(maps.Keys(h.users[p.user]))
 		}
-		return all
+		return nil
 	})
 }
 
 // closeGroupConnections is POST /api/hubs/{hub}/groups/{group}/:closeConnections.
 func (s *Service) closeGroupConnections(w http.ResponseWriter, r *http.Request, p *restParams) {
 	s.closeTargets(w, r, func() []*connection {
-		var all []*connection
 		if h := s.hubLocked(p.hub); h != nil {
-			for c := range h.groups[p.group] {
-				all = append(all, c)
-			}
+			return slices.Collect(maps.Keys(h.groups[p.group]))
 		}
-		return all
+		return nil
 	})
 }
 
