@@ -9,7 +9,6 @@ import (
 	"net"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -27,7 +26,7 @@ const serveHangGuard = 10 * time.Second
 type servedCommand struct {
 	cancel context.CancelFunc
 	lines  chan string   // the lines of stdout, as they are printed
-	stderr *syncBuffer   // the log
+	stderr *runOutput    // the log
 	status chan int      // receives the exit status
 	url    string        // from the "listening on" line
 	conn   string        // from the "Connection string:" line
@@ -43,7 +42,7 @@ func startServe(t *testing.T, args ...string) *servedCommand {
 	cmd := &servedCommand{
 		cancel: cancel,
 		lines:  make(chan string, 16),
-		stderr: &syncBuffer{},
+		stderr: newRunOutput(),
 		status: make(chan int, 1),
 		stdout: &bytes.Buffer{},
 	}
@@ -107,24 +106,6 @@ func (cmd *servedCommand) stop(t *testing.T) int {
 		t.Fatal("wps serve did not end after its context was cancelled")
 		return -1
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for one writer and concurrent readers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // dialServed opens a json.webpubsub.azure.v1 client connection to hub and
