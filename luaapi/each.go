@@ -35,11 +35,11 @@ import (
 // metamethod or in a callback of a Go function such as table.sort, the
 // operation simply blocks as outside wps.each: still correct, just not
 // concurrent. (gopher-lua cannot yield from there anyway.) Other blocking
-// functions (sleep, wps.connect's methods) also block the whole loop. When
-// fn ends with
-// "return wps.op(...)", Lua's tail call replaces fn's frame by the
-// operation's, so the coroutine ends when the operation yields; the loop
-// then takes the call's result as fn's.
+// functions (sleep, wps.connect's methods) also block the whole loop.
+//
+// When fn ends with "return wps.op(...)", Lua's tail call replaces fn's
+// frame by the operation's, so the coroutine ends when the operation
+// yields; the loop then takes the call's result as fn's.
 
 // defaultConcurrency is how many items wps.each runs at once by default.
 const defaultConcurrency = 8
