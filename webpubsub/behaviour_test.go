@@ -141,13 +141,26 @@ func TestCancelStopsRetrying(t *testing.T) {
 	f := newFakeService(t, status(503))
 	c, _ := NewClient(f.URL, testKey, "hub", &ClientOptions{MaxRetries: 10, RetryDelay: time.Hour})
 	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	// Cancel once the client has read the 503 and begun its backoff (not
+	// merely once the server has seen the request, which may be before the
+	// client has the response): the real wait must then end early.
+	backingOff := make(chan struct{})
+	c.sleep = func(done <-chan struct{}, d time.Duration) bool {
+		close(backingOff) // a second backoff would panic: cancel must stop the first
+		return sleepOrDone(done, d)
+	}
 	go func() {
-		for f.count() == 0 {
-			time.Sleep(time.Millisecond)
+		select {
+		case <-backingOff:
+			cancel()
+		case <-ctx.Done(): // the test ended first
 		}
-		cancel()
 	}()
 	err := c.SendToAll(ctx, TextMessage("x"), nil)
+	if f.count() != 1 {
+		t.Errorf("%d requests, want 1", f.count())
+	}
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
