@@ -13,12 +13,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
-	"os/signal"
 	"runtime/debug"
-	"strings"
-	"syscall"
+
+	"wps/engine"
 )
 
 // command is one subcommand of wps.
@@ -26,31 +24,37 @@ type command struct {
 	name    string
 	summary string
 	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+	// ownsSignals is set for a command that handles SIGINT and SIGTERM
+	// itself (the REPL, where Ctrl-C cancels one evaluation); the others
+	// get a context that the first signal ends (engine.SignalContext).
+	ownsSignals bool
 }
 
 // commands lists every subcommand, in the order --help shows them.
 var commands = []command{
-	{"version", "print the version of wps", runVersion},
-	{"serve", "run the embedded Web PubSub service", runServe},
-	{"run", "run a Lua script or runbook", runRun},
-	{"docs", "print the reference of the Lua API, or LuaLS definitions", runDocs},
+	{"version", "print the version of wps", runVersion, false},
+	{"serve", "run the embedded Web PubSub service", runServe, false},
+	{"run", "run a Lua script or runbook", runRun, false},
+	{"docs", "print the reference of the Lua API, or LuaLS definitions", runDocs, false},
 }
 
-// usageError is a mistake in the command line; wps exits with status 2.
-type usageError struct{ msg string }
+// usagef returns an *engine.UsageError with a formatted message: a mistake
+// on the command line, for which wps exits with status 2.
+func usagef(format string, a ...any) error { return engine.Usagef(format, a...) }
 
-func (e *usageError) Error() string { return e.msg }
+// reportedError is a failure the command has already printed (a script's
+// error and traceback): runMain only turns it into the exit status.
+type reportedError struct{ err error }
 
-// usagef returns a usageError with a formatted message.
-func usagef(format string, a ...any) error { return &usageError{fmt.Sprintf(format, a...)} }
+func (e *reportedError) Error() string { return e.err.Error() }
+func (e *reportedError) Unwrap() error { return e.err }
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	os.Exit(runMain(ctx, os.Args[1:], os.Stdout, os.Stderr))
+	os.Exit(runMain(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
 }
 
-// runMain runs wps with args and returns the exit status.
+// runMain runs wps with args and returns the exit status (see
+// engine.ExitStatus).
 func runMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		if len(args) > 1 && args[0] == "help" {
@@ -66,21 +70,24 @@ func runMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if c.name != args[0] {
 			continue
 		}
+		if !c.ownsSignals {
+			var stop func()
+			ctx, stop = engine.SignalContext(ctx)
+			defer stop()
+		}
 		err := c.run(ctx, args[1:], stdout, stderr)
-		var usageErr *usageError
-		var exitErr *exitError
+		var usageErr *engine.UsageError
+		var reported *reportedError
 		switch {
 		case err == nil, errors.Is(err, flag.ErrHelp):
-			return 0
-		case errors.As(err, &exitErr):
-			return exitErr.status
+			return engine.StatusOK
+		case errors.As(err, &reported):
 		case errors.As(err, &usageErr):
 			fmt.Fprintf(stderr, "wps %s: %v\nRun 'wps %s --help' for usage.\n", c.name, err, c.name)
-			return 2
 		default:
 			fmt.Fprintf(stderr, "wps %s: %v\n", c.name, err)
-			return 1
 		}
+		return engine.ExitStatus(err)
 	}
 	fmt.Fprintf(stderr, "wps: unknown command %q\nRun 'wps --help' for the list of commands.\n", args[0])
 	return 2
@@ -130,7 +137,7 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 		return flag.ErrHelp
 	}
 	if err != nil {
-		return &usageError{err.Error()}
+		return usagef("%v", err)
 	}
 	return nil
 }
@@ -161,21 +168,4 @@ func runVersion(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	fmt.Fprintf(stdout, "wps %s (%s)\n", v, goVersion)
 	return nil
-}
-
-// newLogger returns the logger of a command (--log-level, --log-format),
-// writing to stderr in format ("text" or "json") from level on.
-func newLogger(stderr io.Writer, level, format string) (*slog.Logger, error) {
-	var lvl slog.Level
-	if err := lvl.UnmarshalText([]byte(level)); err != nil || strings.ContainsAny(level, "+-") {
-		return nil, usagef("invalid --log-level %q: use debug, info, warn or error", level)
-	}
-	opts := &slog.HandlerOptions{Level: lvl}
-	switch format {
-	case "text":
-		return slog.New(slog.NewTextHandler(stderr, opts)), nil
-	case "json":
-		return slog.New(slog.NewJSONHandler(stderr, opts)), nil
-	}
-	return nil, usagef("invalid --log-format %q: use text or json", format)
 }

@@ -1,60 +1,82 @@
-// Package engine loads and runs Lua scripts for every wps runner: `wps run`
-// today, the REPL, cron and the test runner later. It makes the Lua states
-// (standard library, optional sandbox, the helpers and the wps module from
-// luaapi), compiles scripts, runs them under a context so that Ctrl-C and
-// timeouts stop them, and turns failures into one clear error.
+// Package engine runs Lua for every wps runner: `wps run`, the REPL, the
+// scheduler and the test runner. It compiles scripts once (Script), runs
+// them any number of times, each run in a fresh Lua state with its own
+// arguments, output, logger, HTTP transport and default client, and closes
+// what a run opened when it ends (Engine.Run). A long-lived state serves
+// the REPL and the test runner (Session). The engine chooses the target of
+// the default client (Target: flags, then WEBPUBSUB_*, then the embedded
+// service, started once per process on first need), stops scripts when
+// their context ends (Ctrl-C, SIGTERM, a timeout), even inside a long
+// builtin, and maps every outcome to one exit status (ExitStatus).
 //
-// A runner makes one Engine per process, a state per run (NewState), and
-// adds its own globals through Options.Setup; it never calls gopher-lua to
-// load or run code itself.
+// A runner makes one Engine per process and adds its own globals through
+// Options.Setup or RunOptions.Setup; it never calls gopher-lua to load or
+// run code itself.
 package engine
 
 import (
 	"context"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"strings"
+	"sync"
+	"time"
 
 	lua "github.com/yuin/gopher-lua"
 
 	"wps/luaapi"
+	"wps/webpubsub"
+	"wps/webpubsub/service"
 )
 
 // Options configure an Engine. The zero value runs scripts with the full
 // standard library, printing to os.Stdout, reading the process environment,
-// discarding log lines, with the wps module on the embedded service unless
-// the environment names one.
+// discarding log lines, with the default client on the embedded service.
 type Options struct {
-	// Client says where the wps module's default client points. New fills
-	// an empty ConnectionString and Hub from WEBPUBSUB_CONNECTION_STRING and
-	// WEBPUBSUB_HUB (read with LookupEnv), and an empty Logger with Logger.
-	Client luaapi.ClientConfig
-	// Sandbox removes file and process access from scripts: the io and
-	// debug libraries, os.execute, os.remove, os.rename, os.tmpname,
-	// dofile, loadfile, load and loadstring, and require of files
-	// (require of the built-in modules json, log, flags and wps still works).
+	// Target is where the default client of every run points (see
+	// ResolveTarget).
+	Target Target
+	// Sandbox removes file and process access from scripts and keeps the
+	// credential out of Lua (see sandbox).
 	Sandbox bool
-	// Logger receives the log.* lines of scripts; nil discards them.
+	// Logger is the default logger of runs: it receives their log.* lines
+	// and, at debug level, their HTTP exchanges (redacted). Nil discards.
 	Logger *slog.Logger
-	// Stdout receives print; nil means os.Stdout.
+	// Stdout is the default destination of print; nil means os.Stdout.
 	Stdout io.Writer
-	// LookupEnv reads environment variables (env() and the WEBPUBSUB_*
-	// defaults); nil means os.LookupEnv.
+	// Stderr is where wps.each draws its progress bar, only when it is a
+	// terminal; nil means none.
+	Stderr io.Writer
+	// HTTPClient is the default transport of runs' REST calls; nil means
+	// the webpubsub package's default.
+	HTTPClient *http.Client
+	// LookupEnv reads environment variables for env(); nil means
+	// os.LookupEnv.
 	LookupEnv func(name string) (string, bool)
 	// Setup, if set, runs on every new state after the wps surface is
-	// installed, for a runner's own globals (a test runner would add
-	// describe/it there). An error fails NewState.
+	// installed, for a runner's own globals. An error fails the run.
 	Setup func(L *lua.LState) error
+	// StopGrace is how long a script whose context has ended may take to
+	// stop before the engine gives up on it (see Error.HardStop); 0 means
+	// DefaultStopGrace.
+	StopGrace time.Duration
 }
 
-// Engine makes Lua states and runs scripts in them. Its methods may be
-// called from several goroutines, each with its own state. The caller must
-// call Close when done, to stop the embedded service and close the client
-// connections scripts left open.
+// DefaultStopGrace is how long a script may take to stop once its context
+// has ended before the engine stops waiting for it.
+const DefaultStopGrace = 2 * time.Second
+
+// Engine compiles and runs scripts. Its methods may be called from several
+// goroutines at once, each run having its own state. The caller must call
+// Close when done, to stop the embedded service.
 type Engine struct {
 	opts Options
-	wps  *luaapi.Module
+
+	mu     sync.Mutex // guards the fields below
+	server *service.Server
+	closed bool
 }
 
 // New returns an Engine configured by opts.
@@ -65,31 +87,41 @@ func New(opts Options) *Engine {
 	if opts.LookupEnv == nil {
 		opts.LookupEnv = os.LookupEnv
 	}
-	client := opts.Client
-	client.ApplyEnv(func(name string) string {
-		v, _ := opts.LookupEnv(name)
-		return v
-	})
-	if client.Logger == nil {
-		client.Logger = opts.Logger
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Engine{opts: opts, wps: luaapi.NewModule(client)}
+	if opts.Target.Hub == "" {
+		opts.Target.Hub = DefaultHub
+	}
+	if opts.StopGrace <= 0 {
+		opts.StopGrace = DefaultStopGrace
+	}
+	return &Engine{opts: opts}
 }
 
-// Close closes the client connections scripts left open and stops the
-// embedded service if a script started it, waiting at most until ctx is
-// done.
+// Target returns where the engine's default clients point.
+func (e *Engine) Target() Target { return e.opts.Target }
+
+// Close stops the embedded service if a run started it, waiting at most
+// until ctx is done. Runs still going on lose their default client.
 func (e *Engine) Close(ctx context.Context) error {
-	return e.wps.Close(ctx)
+	e.mu.Lock()
+	e.closed = true
+	server := e.server
+	e.server = nil
+	e.mu.Unlock()
+	if server != nil {
+		return server.Close(ctx)
+	}
+	return nil
 }
 
-// NewState returns a fresh Lua state bound to ctx: the standard library
-// (less what the sandbox removes), print writing to Options.Stdout, os.exit
-// ending the run rather than the process (even under pcall), the helpers
-// and the wps module,
-// then whatever Options.Setup adds. The caller must Close it. A state is
-// not safe for concurrent use.
-func (e *Engine) NewState(ctx context.Context) (*lua.LState, error) {
+// newState returns a fresh Lua state for a run configured by opts, bound to
+// ctx: the standard library (less what the sandbox removes), print writing
+// to the run's stdout, os.exit ending the run rather than the process (even
+// under pcall), the helpers and the run's wps module, then the engine's and
+// the run's Setup. The caller must close both.
+func (e *Engine) newState(ctx context.Context, opts RunOptions) (*lua.LState, *luaapi.Module, error) {
 	L := lua.NewState(lua.Options{
 		// Let the value stack grow for scripts handling long lists.
 		RegistryMaxSize: 1 << 20,
@@ -97,7 +129,8 @@ func (e *Engine) NewState(ctx context.Context) (*lua.LState, error) {
 	if ctx != nil {
 		L.SetContext(ctx)
 	}
-	L.SetGlobal("print", L.NewFunction(e.print))
+	stdout := opts.Stdout
+	L.SetGlobal("print", L.NewFunction(func(L *lua.LState) int { return print(L, stdout) }))
 	if osTable, ok := L.GetGlobal("os").(*lua.LTable); ok {
 		osTable.RawSetString("exit", L.NewFunction(osExit))
 	}
@@ -105,52 +138,42 @@ func (e *Engine) NewState(ctx context.Context) (*lua.LState, error) {
 	if e.opts.Sandbox {
 		sandbox(L)
 	}
-	luaapi.Open(L, luaapi.Options{Logger: e.opts.Logger, LookupEnv: e.opts.LookupEnv, WPS: e.wps})
-	if e.opts.Setup != nil {
-		if err := e.opts.Setup(L); err != nil {
+	logger, httpClient := opts.Logger, opts.HTTPClient
+	wps := luaapi.NewModule(luaapi.Config{
+		DefaultClient: func(ctx context.Context) (*webpubsub.Client, error) {
+			return e.defaultClient(ctx, httpClient, logger)
+		},
+		Hub:        e.opts.Target.Hub,
+		HTTPClient: httpClient,
+		Logger:     logger,
+		Stderr:     e.opts.Stderr,
+	})
+	luaapi.Open(L, luaapi.Options{Logger: logger, LookupEnv: e.lookupEnv(), Args: opts.Args, WPS: wps})
+	for _, setup := range []func(*lua.LState) error{e.opts.Setup, opts.Setup} {
+		if setup == nil {
+			continue
+		}
+		if err := setup(L); err != nil {
+			wps.Close()
 			L.Close()
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	return L, nil
+	return L, wps, nil
 }
 
-// print is Lua's print writing to Options.Stdout: the arguments through
-// tostring, separated by tabs, then a newline.
-func (e *Engine) print(L *lua.LState) int {
+// print is Lua's print writing to w: the arguments through tostring,
+// separated by tabs, then a newline.
+func print(L *lua.LState, w io.Writer) int {
 	parts := make([]string, L.GetTop())
 	for i := range parts {
 		parts[i] = L.ToStringMeta(L.Get(i + 1)).String()
 	}
-	io.WriteString(e.opts.Stdout, strings.Join(parts, "\t")+"\n")
+	io.WriteString(w, strings.Join(parts, "\t")+"\n")
 	return 0
 }
 
-// sandbox removes from L what lets a script reach files and processes.
-func sandbox(L *lua.LState) {
-	for _, name := range []string{"io", "debug", "dofile", "loadfile", "load", "loadstring"} {
-		L.SetGlobal(name, lua.LNil)
-	}
-	if osTable, ok := L.GetGlobal("os").(*lua.LTable); ok {
-		for _, name := range []string{"execute", "remove", "rename", "tmpname"} {
-			osTable.RawSetString(name, lua.LNil)
-		}
-	}
-	pkg, ok := L.GetGlobal("package").(*lua.LTable)
-	if !ok {
-		return
-	}
-	if loaded, ok := pkg.RawGetString("loaded").(*lua.LTable); ok {
-		loaded.RawSetString("io", lua.LNil)
-		loaded.RawSetString("debug", lua.LNil)
-	}
-	// Keep only the first loader, which reads package.preload; the others
-	// load files. The registry holds the same table, which require reads.
-	if loaders, ok := pkg.RawGetString("loaders").(*lua.LTable); ok {
-		for i := loaders.Len(); i > 1; i-- {
-			loaders.RawSetInt(i, lua.LNil)
-		}
-	}
-	pkg.RawSetString("path", lua.LString(""))
-	pkg.RawSetString("cpath", lua.LString(""))
+// lookupEnv returns what env() and os.getenv may read.
+func (e *Engine) lookupEnv() func(string) (string, bool) {
+	return e.opts.LookupEnv
 }

@@ -72,7 +72,8 @@ func TestEngine_RunFile_Errors(t *testing.T) {
 	}{
 		{"Runtime", "testdata/call_nil.lua", KindRuntime, "testdata/call_nil.lua:3: attempt to call a non-function object"},
 		{"Syntax", "testdata/syntax.lua", KindSyntax, "testdata/syntax.lua:2: syntax error near '='"},
-		{"SyntaxAtEnd", "testdata/unclosed.lua", KindSyntax, "testdata/unclosed.lua:3: syntax error at end of file"},
+		{"SyntaxAtEnd", "testdata/unclosed.lua", KindSyntax, "testdata/unclosed.lua:2: syntax error at end of file"},
+		{"SyntaxAtEndOfOneLine", "testdata/oneline_unclosed.lua", KindSyntax, "testdata/oneline_unclosed.lua:1: syntax error at end of file"},
 		{"TableError", "testdata/table_error.lua", KindRuntime, "testdata/table_error.lua:4: wps: send_to_group: 403 Forbidden"},
 		{"ShebangKeepsLines", "testdata/shebang.lua", KindRuntime, "testdata/shebang.lua:3: line three"},
 	} {
@@ -266,22 +267,22 @@ func TestEngine_Sandbox(t *testing.T) {
 	}
 }
 
-// TestEngine_Exec checks what the REPL relies on: results come back, and a
+// TestSession_Exec checks what the REPL relies on: results come back, and a
 // state stays usable after an error and after an interrupted evaluation.
-func TestEngine_Exec(t *testing.T) {
+func TestSession_Exec(t *testing.T) {
 	e := newEngine(t, newOutput(), Options{})
-	L, err := e.NewState(context.Background())
+	session, err := e.NewSession(RunOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer L.Close()
+	defer session.Close()
 	exec := func(ctx context.Context, src string) ([]lua.LValue, error) {
 		t.Helper()
-		proto, err := e.Compile("stdin", src)
+		script, err := Compile("stdin", src)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return e.Exec(ctx, L, proto)
+		return session.Exec(ctx, script)
 	}
 	if _, err := exec(context.Background(), "x = 20"); err != nil {
 		t.Fatal(err)
@@ -316,8 +317,8 @@ func TestEngine_Setup(t *testing.T) {
 		t.Errorf("output %q", got)
 	}
 	failing := newEngine(t, out, Options{Setup: func(L *lua.LState) error { return errors.New("no setup") }})
-	if _, err := failing.NewState(context.Background()); err == nil || err.Error() != "no setup" {
-		t.Errorf("NewState error %v, want the Setup error", err)
+	if _, err := failing.NewSession(RunOptions{}); err == nil || err.Error() != "no setup" {
+		t.Errorf("NewSession error %v, want the Setup error", err)
 	}
 }
 

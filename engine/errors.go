@@ -41,10 +41,27 @@ type Error struct {
 	// Value is the Lua value raised, for runtime errors (nil otherwise).
 	// It belongs to the state the script ran in.
 	Value lua.LValue
-	// Err is the cause of an interruption: context.Canceled or the
-	// context's cause.
+	// Err is the cause of an interruption: ErrInterrupted,
+	// ErrTerminated, a *TimeoutError, context.Canceled or another cause
+	// of the context's end.
 	Err error
+	// HardStop is set when the script did not stop within the grace
+	// period after its context ended, and the engine gave up waiting: its
+	// state is still busy and must not be used again.
+	HardStop bool
+
+	// incomplete marks a syntax error that more lines could fix.
+	incomplete bool
 }
+
+// Is reports whether a syntax error is one more input could fix, for
+// errors.Is(err, ErrIncomplete).
+func (e *Error) Is(target error) bool { return target == ErrIncomplete && e.incomplete }
+
+// ErrIncomplete matches (with errors.Is) the syntax error of a chunk that
+// ends too early: an open function, if, table, long string or long comment,
+// which more lines could complete. A REPL asks for the next line then.
+var ErrIncomplete = errors.New("incomplete input")
 
 // Error returns the message, followed by the traceback if there is one.
 func (e *Error) Error() string {
@@ -107,8 +124,8 @@ func osExit(L *lua.LState) int {
 func runError(ctx context.Context, L *lua.LState, err error) error {
 	if ctx.Err() != nil {
 		cause := context.Cause(ctx)
-		message := "interrupted"
-		if !errors.Is(cause, context.Canceled) {
+		message := causeText(cause)
+		if !isSignal(cause) {
 			// A timeout: say where the script was and what it was
 			// waiting for, which is what the operator needs next.
 			message = cause.Error()

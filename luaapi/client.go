@@ -14,29 +14,26 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"wps/webpubsub"
-	"wps/webpubsub/service"
 )
-
-// DefaultHub is the hub of the default client when none is configured.
-const DefaultHub = "hub"
 
 // clientTypeName names the metatable of client objects.
 const clientTypeName = "wps.client"
 
-// ClientConfig says where the wps module's default client points and how
-// every client a script makes behaves. The zero value means: the embedded
-// service, hub "hub".
-type ClientConfig struct {
-	// ConnectionString and Hub select the default client's service and
-	// hub. Runners fill them from --connection-string and --hub, then from
-	// the environment (see ApplyEnv). An empty ConnectionString means the
-	// embedded service, started on the first call that needs it; an empty
-	// Hub means DefaultHub.
-	ConnectionString string
-	Hub              string
-	// HTTPClient sends the REST requests of every client; nil means the
-	// webpubsub package's default. Benchmarks set it to a transport that
-	// answers at once.
+// Config is what the wps module of one run needs from its runner: where its
+// default client comes from and how every client it makes behaves. The
+// module never chooses a service itself: the engine decides (flags, the
+// environment or the embedded service) and hands over DefaultClient.
+type Config struct {
+	// DefaultClient returns the client of wps.send_to_all and the other
+	// module functions. It is called on the first call that needs it, and
+	// its result is kept for the rest of the run. Nil means the module has
+	// no default client and those functions fail.
+	DefaultClient func(ctx context.Context) (*webpubsub.Client, error)
+	// Hub is the hub of clients made by wps.client{} without a hub.
+	Hub string
+	// HTTPClient sends the REST requests of clients made by wps.client{};
+	// nil means the webpubsub package's default. A test runner sets it to
+	// a recording or replaying transport.
 	HTTPClient *http.Client
 	// Logger receives debug records of requests (redacted); nil means none.
 	Logger *slog.Logger
@@ -45,101 +42,79 @@ type ClientConfig struct {
 	Stderr io.Writer
 }
 
-// ApplyEnv fills the empty ConnectionString and Hub from the environment
-// variables WEBPUBSUB_CONNECTION_STRING and WEBPUBSUB_HUB, read with getenv
-// (os.Getenv in the command, a map in tests).
-func (c *ClientConfig) ApplyEnv(getenv func(string) string) {
-	if c.ConnectionString == "" {
-		c.ConnectionString = getenv("WEBPUBSUB_CONNECTION_STRING")
-	}
-	if c.Hub == "" {
-		c.Hub = getenv("WEBPUBSUB_HUB")
-	}
-}
-
-// Module is the wps Lua module of one process: its configuration, its
-// default client and the embedded service behind it, both made on first
-// use, and the client connections scripts opened. Open installs it in a Lua
-// state; it may be installed in several states, even concurrently. The
-// caller must call Close when the states are done.
+// Module is the wps Lua module of one run: its configuration, its default
+// client (made on first use) and the client connections the run opened,
+// which Close closes. Open installs it in the run's Lua state. A Module
+// belongs to one state at a time.
 type Module struct {
-	config ClientConfig
+	config Config
 
 	mu sync.Mutex // guards the fields below
 	// client is the default client; nil until first needed.
 	client *webpubsub.Client
-	// server is the embedded service, if the default client started it.
-	server *service.Server
 	// conns are the wps.connect connections not yet closed.
 	conns map[*connection]struct{}
-	// closed is set by Close: no more clients or connections are made.
+	// closed is set by Close: no more connections are made.
 	closed bool
 }
 
-// NewModule returns the wps module configured by config.
-func NewModule(config ClientConfig) *Module {
-	if config.Hub == "" {
-		config.Hub = DefaultHub
-	}
+// NewModule returns the wps module of one run, configured by config.
+func NewModule(config Config) *Module {
 	return &Module{config: config, conns: map[*connection]struct{}{}}
 }
 
-// DefaultClient returns the client of the configured service and hub,
-// starting the embedded service if no connection string is configured.
+// errNoDefaultClient is the error of module functions in a state whose
+// runner gave no default client.
+var errNoDefaultClient = errors.New("no default client is configured")
+
+// DefaultClient returns the run's default client, asking the runner for it
+// on first use.
 func (m *Module) DefaultClient(ctx context.Context) (*webpubsub.Client, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.closed {
-		return nil, errors.New("the wps module is closed")
+		return nil, errors.New("the run has ended")
 	}
 	if m.client != nil {
 		return m.client, nil
 	}
-	connectionString := m.config.ConnectionString
-	if connectionString == "" {
-		// The service's own records (connections, calls) are noise in a
-		// script's output: show them only when debugging.
-		var serviceLogger *slog.Logger
-		if m.config.Logger != nil && m.config.Logger.Enabled(ctx, slog.LevelDebug) {
-			serviceLogger = m.config.Logger
-		}
-		server, err := service.Listen("127.0.0.1:0", service.Options{Logger: serviceLogger})
-		if err != nil {
-			return nil, fmt.Errorf("starting the embedded service: %w", err)
-		}
-		m.server = server
-		connectionString = server.ConnectionString
+	if m.config.DefaultClient == nil {
+		return nil, errNoDefaultClient
 	}
-	client, err := webpubsub.NewClientFromConnectionString(connectionString, m.config.Hub, m.clientOptions())
+	client, err := m.config.DefaultClient(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("default client: %w", err)
+		return nil, err
 	}
 	m.client = client
 	return client, nil
 }
 
-// clientOptions returns the options every client of the module starts from.
+// clientOptions returns the options every client the module makes starts
+// from.
 func (m *Module) clientOptions() *webpubsub.ClientOptions {
 	return &webpubsub.ClientOptions{HTTPClient: m.config.HTTPClient, Logger: m.config.Logger}
 }
 
-// Close closes the client connections scripts left open and stops the
-// embedded service, if it was started.
-func (m *Module) Close(ctx context.Context) error {
+// Close closes the client connections the run left open. The module makes
+// no new connection after it.
+func (m *Module) Close() error {
 	m.mu.Lock()
 	m.closed = true
 	conns := m.conns
 	m.conns = map[*connection]struct{}{}
-	server := m.server
-	m.server = nil
 	m.mu.Unlock()
+	var errs []error
 	for c := range conns {
-		c.conn.Close()
+		errs = append(errs, c.conn.Close())
 	}
-	if server != nil {
-		return server.Close(ctx)
-	}
-	return nil
+	return errors.Join(errs...)
+}
+
+// OpenConnections returns how many client connections of the run are open.
+func (m *Module) OpenConnections() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.conns)
 }
 
 // clientHandle is the Go value inside a client object.

@@ -7,38 +7,22 @@ import (
 	"testing"
 )
 
-func TestClientConfig_ApplyEnv(t *testing.T) {
-	env := map[string]string{"WEBPUBSUB_CONNECTION_STRING": "Endpoint=http://env;AccessKey=k;Version=1.0;", "WEBPUBSUB_HUB": "envhub"}
-	getenv := func(name string) string { return env[name] }
-
-	var fromEnv ClientConfig
-	fromEnv.ApplyEnv(getenv)
-	if fromEnv.ConnectionString != env["WEBPUBSUB_CONNECTION_STRING"] || fromEnv.Hub != "envhub" {
-		t.Errorf("from the environment: %+v", fromEnv)
-	}
-	flags := ClientConfig{ConnectionString: "Endpoint=http://flag;AccessKey=k;Version=1.0;", Hub: "flaghub"}
-	flags.ApplyEnv(getenv)
-	if !strings.Contains(flags.ConnectionString, "flag") || flags.Hub != "flaghub" {
-		t.Errorf("flags must win over the environment: %+v", flags)
-	}
-}
-
 func TestModule_DefaultHub(t *testing.T) {
 	srv := newWireServer(t)
-	L, m := newTestState(t, ClientConfig{ConnectionString: srv.connectionString()})
+	L, m := newTestState(t, testTarget{ConnectionString: srv.connectionString()})
 	mustRun(t, L, `wps.send_to_all("x")`)
 	if got := srv.received()[0].Path; got != "/api/hubs/hub/:send" {
 		t.Errorf("path = %s, want the hub named hub", got)
 	}
 	c, err := m.DefaultClient(context.Background())
-	if err != nil || c.Hub() != DefaultHub {
+	if err != nil || c.Hub() != "hub" {
 		t.Errorf("DefaultClient = %v, %v", c, err)
 	}
 }
 
 func TestModule_ConfiguredHub(t *testing.T) {
 	srv := newWireServer(t)
-	L, _ := newTestState(t, ClientConfig{ConnectionString: srv.connectionString(), Hub: "chat"})
+	L, _ := newTestState(t, testTarget{ConnectionString: srv.connectionString(), Hub: "chat"})
 	mustRun(t, L, `wps.send_to_all("x")`)
 	if got := srv.received()[0].Path; got != "/api/hubs/chat/:send" {
 		t.Errorf("path = %s", got)
@@ -54,7 +38,7 @@ func TestHub(t *testing.T) {
 		}
 		w.WriteHeader(successStatus(r))
 	}
-	L, _ := newTestState(t, ClientConfig{ConnectionString: srv.connectionString()})
+	L, _ := newTestState(t, testTarget{ConnectionString: srv.connectionString()})
 	got := mustRun(t, L, `
 		local other = wps.hub("other")
 		other:send_to_group("g", {x = 1})
@@ -71,7 +55,7 @@ func TestHub(t *testing.T) {
 
 func TestClient(t *testing.T) {
 	srv := newWireServer(t)
-	L, _ := newTestState(t, ClientConfig{})
+	L, _ := newTestState(t, testTarget{})
 	mustRun(t, L, `
 		local a = wps.client{connection_string = "`+srv.connectionString()+`", hub = "alpha"}
 		a:send_to_user("u1", "hi")
@@ -98,7 +82,7 @@ func TestClient(t *testing.T) {
 }
 
 func TestClient_BadOptions(t *testing.T) {
-	L, _ := newTestState(t, ClientConfig{})
+	L, _ := newTestState(t, testTarget{})
 	tests := map[string]string{
 		`wps.client()`: `bad argument #1 to 'wps.client' (table expected, got nil)`,
 		`wps.client{connection_string = "Endpoint=http://x;AccessKey=k;Version=1.0;", endpoint = "http://x"}`: `give either connection_string or endpoint and key, not both`,
@@ -120,7 +104,7 @@ func TestClient_BadOptions(t *testing.T) {
 
 func TestOperations_BadArguments(t *testing.T) {
 	srv := newWireServer(t)
-	L, _ := newTestState(t, ClientConfig{ConnectionString: srv.connectionString()})
+	L, _ := newTestState(t, testTarget{ConnectionString: srv.connectionString()})
 	tests := map[string]string{
 		`wps.send_to_group()`:                                          `bad argument #1 to 'wps.send_to_group' (string expected, got nil)`,
 		`wps.send_to_group("g")`:                                       `bad argument #2 to 'wps.send_to_group' (string, table or wps.binary expected, got nil)`,
@@ -158,7 +142,7 @@ func TestOperations_BadArguments(t *testing.T) {
 
 func TestGetClientAccessToken(t *testing.T) {
 	srv := newWireServer(t)
-	L, _ := newTestState(t, ClientConfig{ConnectionString: srv.connectionString(), Hub: "chat"})
+	L, _ := newTestState(t, testTarget{ConnectionString: srv.connectionString(), Hub: "chat"})
 	got := mustRun(t, L, `
 		local t = wps.get_client_access_token{user_id = "u1", roles = {"webpubsub.joinLeaveGroup"}, groups = {"g"}, minutes_to_expire = 5}
 		assert(type(t.token) == "string" and #t.token > 20, "token")
@@ -176,7 +160,7 @@ func TestGetClientAccessToken(t *testing.T) {
 }
 
 func TestRequire(t *testing.T) {
-	L, _ := newTestState(t, ClientConfig{})
+	L, _ := newTestState(t, testTarget{})
 	if got := mustRun(t, L, `return require("wps") == wps and wps.json == json`); got != "true" {
 		t.Errorf(`require("wps") == wps and wps.json == json: %s`, got)
 	}

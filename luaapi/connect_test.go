@@ -9,7 +9,7 @@ import (
 // connection string is configured.
 
 func TestConnect_Loop(t *testing.T) {
-	L, _ := newTestState(t, ClientConfig{})
+	L, _ := newTestState(t, testTarget{})
 	got := mustRun(t, L, `
 		local conn = wps.connect{user_id = "alice", roles = {"webpubsub.joinLeaveGroup", "webpubsub.sendToGroup"}}
 		assert(type(conn.connection_id) == "string" and #conn.connection_id > 0, "connection_id")
@@ -43,7 +43,7 @@ func TestConnect_Loop(t *testing.T) {
 }
 
 func TestConnect_Refused(t *testing.T) {
-	L, _ := newTestState(t, ClientConfig{})
+	L, _ := newTestState(t, testTarget{})
 	got := mustRun(t, L, `
 		local conn = wps.connect{}  -- no roles: may not join groups
 		local ok, err = pcall(conn.join, conn, "ops")
@@ -61,7 +61,7 @@ func TestConnect_Refused(t *testing.T) {
 }
 
 func TestConnect_ProtocolsAndClients(t *testing.T) {
-	L, _ := newTestState(t, ClientConfig{})
+	L, _ := newTestState(t, testTarget{})
 	got := mustRun(t, L, `
 		local hub = wps.hub("chat")
 		local raw = hub:connect{protocol = "raw", groups = {"g"}}
@@ -79,7 +79,7 @@ func TestConnect_ProtocolsAndClients(t *testing.T) {
 }
 
 func TestConnect_BadArguments(t *testing.T) {
-	L, _ := newTestState(t, ClientConfig{})
+	L, _ := newTestState(t, testTarget{})
 	for script, want := range map[string]string{
 		`wps.connect{protocol = "mqtt"}`:                                           `option 'protocol': "mqtt" is not json, reliable or raw`,
 		`wps.connect{url = "ws://x", user_id = "u"}`:                               `option 'url' carries its own token`,

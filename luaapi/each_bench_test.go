@@ -25,7 +25,7 @@ func BenchmarkEach(b *testing.B) {
 				time.Sleep(2 * time.Millisecond)
 				w.WriteHeader(http.StatusAccepted)
 			}
-			L, _ := newTestState(b, ClientConfig{ConnectionString: srv.connectionString()})
+			L, _ := newTestState(b, testTarget{ConnectionString: srv.connectionString()})
 			mustRun(b, L, `users = {}; for i = 1, 64 do users[i] = "user" .. i end`)
 			b.ResetTimer()
 			for range b.N {

@@ -39,7 +39,7 @@ func TestEach_BoundsCallsInFlight(t *testing.T) {
 		mu.Unlock()
 		w.WriteHeader(http.StatusAccepted)
 	}
-	L, _ := newTestState(t, ClientConfig{ConnectionString: srv.connectionString()})
+	L, _ := newTestState(t, testTarget{ConnectionString: srv.connectionString()})
 	got := mustRun(t, L, `
 		local users = {}
 		for i = 1, 20 do users[i] = "user" .. i end
@@ -82,7 +82,7 @@ func TestEach_ResultsAndErrors(t *testing.T) {
 		}
 		w.WriteHeader(successStatus(r))
 	}
-	L, _ := newTestState(t, ClientConfig{ConnectionString: srv.connectionString()})
+	L, _ := newTestState(t, testTarget{ConnectionString: srv.connectionString()})
 	got := mustRun(t, L, `
 		local hub = wps.hub("other")
 		local results = wps.each({"a", "bad", "c", "boom", "pcall", "exists", "method", "yield", "nested"}, function(u)
@@ -114,7 +114,7 @@ func TestEach_ResultsAndErrors(t *testing.T) {
 }
 
 func TestEach_Arguments(t *testing.T) {
-	L, _ := newTestState(t, ClientConfig{})
+	L, _ := newTestState(t, testTarget{})
 	if got := mustRun(t, L, `return #wps.each({}, function() end)`); got != "0" {
 		t.Errorf("each over an empty list returned %s items", got)
 	}
@@ -133,7 +133,7 @@ func TestEach_Arguments(t *testing.T) {
 
 func TestEach_NoProgressBarOffTerminal(t *testing.T) {
 	var stderr bytes.Buffer
-	L, _ := newTestState(t, ClientConfig{Stderr: &stderr})
+	L, _ := newTestState(t, testTarget{Stderr: &stderr})
 	mustRun(t, L, `wps.each({1, 2, 3}, function(x) return x end)`)
 	if stderr.Len() != 0 {
 		t.Errorf("wrote %q to a stderr that is not a terminal", stderr.String())
@@ -160,7 +160,7 @@ func TestProgressBar(t *testing.T) {
 
 func TestEach_TailCalls(t *testing.T) {
 	srv := newWireServer(t)
-	L, _ := newTestState(t, ClientConfig{ConnectionString: srv.connectionString()})
+	L, _ := newTestState(t, testTarget{ConnectionString: srv.connectionString()})
 	got := mustRun(t, L, `
 		local function exists(u) return wps.user_exists(u) end -- a tail call one level down
 		local results = wps.each({"a", "b"}, function(u)
@@ -179,7 +179,7 @@ func TestEach_TailCalls(t *testing.T) {
 
 func TestEach_Cancelled(t *testing.T) {
 	srv := newWireServer(t)
-	L, _ := newTestState(t, ClientConfig{ConnectionString: srv.connectionString()})
+	L, _ := newTestState(t, testTarget{ConnectionString: srv.connectionString()})
 	ctx, cancel := context.WithCancel(L.Context())
 	L.SetContext(ctx)
 	srv.reply = func(w http.ResponseWriter, r *http.Request) {
@@ -194,7 +194,7 @@ func TestEach_Cancelled(t *testing.T) {
 
 func TestEach_NestedInterpreterLoops(t *testing.T) {
 	srv := newWireServer(t)
-	L, _ := newTestState(t, ClientConfig{ConnectionString: srv.connectionString()})
+	L, _ := newTestState(t, testTarget{ConnectionString: srv.connectionString()})
 	got := mustRun(t, L, `
 		local proxy = setmetatable({}, {__index = function(_, u) return wps.user_exists(u) end})
 		local function sorted(u)
@@ -217,7 +217,7 @@ func TestEach_NestedInterpreterLoops(t *testing.T) {
 // flags.usage_error; os.exit in the engine's states) ends the whole script
 // rather than being recorded as the item's error.
 func TestEach_ExitEndsTheScript(t *testing.T) {
-	L, _ := newTestState(t, ClientConfig{})
+	L, _ := newTestState(t, testTarget{})
 	_, err := runScript(t, L, `
 		wps.each({1, 2, 3}, function(i) if i == 2 then flags.usage_error("stop at 2") end end)
 		error("the script went on after the exit")`)

@@ -16,7 +16,7 @@ func TestErrors_Structured(t *testing.T) {
 		w.WriteHeader(http.StatusForbidden)
 		io.WriteString(w, `{"code":"Error.Forbidden","message":"no access to group ops"}`)
 	}
-	L, _ := newTestState(t, ClientConfig{ConnectionString: srv.connectionString()})
+	L, _ := newTestState(t, testTarget{ConnectionString: srv.connectionString()})
 
 	t.Run("Fields", func(t *testing.T) {
 		got := mustRun(t, L, `
@@ -52,7 +52,7 @@ func TestErrors_Transport(t *testing.T) {
 	srv := newWireServer(t)
 	cs := srv.connectionString()
 	srv.Close() // nothing listens any more
-	L, _ := newTestState(t, ClientConfig{ConnectionString: cs})
+	L, _ := newTestState(t, testTarget{ConnectionString: cs})
 	got := mustRun(t, L, `
 		local c = wps.client{connection_string = "`+cs+`", retries = 0}
 		local ok, err = pcall(c.send_to_all, c, "hi")
@@ -68,7 +68,7 @@ func TestErrors_Transport(t *testing.T) {
 }
 
 func TestErrors_NoSecrets(t *testing.T) {
-	L, _ := newTestState(t, ClientConfig{})
+	L, _ := newTestState(t, testTarget{})
 	for _, script := range []string{
 		`wps.client{connection_string = "Endpoint=http://x;AccessKey=` + testKey + `;Version=9;"}`,
 		`wps.client{connection_string = "AccessKey=` + testKey + `"}`,

@@ -26,20 +26,20 @@ func runFlags(t *testing.T, src string) (string, string, error) {
 		LookupEnv: func(string) (string, bool) { return "", false },
 	})
 	t.Cleanup(func() { e.Close(context.Background()) })
-	L, err := e.NewState(context.Background())
+	session, err := e.NewSession(engine.RunOptions{})
 	if err != nil {
-		t.Fatalf("NewState: %v", err)
+		t.Fatalf("NewSession: %v", err)
 	}
-	defer L.Close()
-	proto, err := e.Compile("flags_test", src)
+	defer session.Close()
+	script, err := engine.Compile("flags_test", src)
 	if err != nil {
 		t.Fatalf("compiling %q: %v", src, err)
 	}
-	values, err := e.Exec(context.Background(), L, proto)
+	values, err := session.Exec(context.Background(), script)
 	if err != nil || len(values) == 0 {
 		return "", out.String(), err
 	}
-	data, err := luaapi.ToJSON(L, values[0])
+	data, err := luaapi.ToJSON(session.State(), values[0])
 	if err != nil {
 		t.Fatalf("encoding the result: %v", err)
 	}

@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	lua "github.com/yuin/gopher-lua"
-
 	"wps/engine"
 	"wps/luaapi"
 )
@@ -47,7 +45,7 @@ type scriptHarness struct {
 	ctx    context.Context
 	engine *engine.Engine
 	out    *syncBuffer
-	client *lua.LState
+	client *engine.Session
 }
 
 func newScriptHarness(t *testing.T) *scriptHarness {
@@ -59,36 +57,36 @@ func newScriptHarness(t *testing.T) *scriptHarness {
 		Stdout:    out,
 		LookupEnv: func(string) (string, bool) { return "", false }, // the embedded service, whatever the environment
 	})
-	L, err := e.NewState(ctx)
+	session, err := e.NewSession(engine.RunOptions{})
 	if err != nil {
-		t.Fatalf("NewState: %v", err)
+		t.Fatalf("NewSession: %v", err)
 	}
 	t.Cleanup(func() {
-		L.Close()
+		session.Close()
 		if err := e.Close(context.Background()); err != nil {
 			t.Errorf("closing the engine: %v", err)
 		}
 		cancel()
 	})
-	return &scriptHarness{t: t, ctx: ctx, engine: e, out: out, client: L}
+	return &scriptHarness{t: t, ctx: ctx, engine: e, out: out, client: session}
 }
 
 // clients runs Lua in the clients' state and returns its first result as
 // JSON.
 func (h *scriptHarness) clients(src string) string {
 	h.t.Helper()
-	proto, err := h.engine.Compile("clients", src)
+	script, err := engine.Compile("clients", src)
 	if err != nil {
 		h.t.Fatalf("compiling: %v", err)
 	}
-	values, err := h.engine.Exec(h.ctx, h.client, proto)
+	values, err := h.client.Exec(h.ctx, script)
 	if err != nil {
 		h.t.Fatalf("clients: %v", err)
 	}
 	if len(values) == 0 {
 		return ""
 	}
-	data, err := luaapi.ToJSON(h.client, values[0])
+	data, err := luaapi.ToJSON(h.client.State(), values[0])
 	if err != nil {
 		h.t.Fatalf("encoding: %v", err)
 	}

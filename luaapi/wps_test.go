@@ -12,6 +12,9 @@ import (
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"wps/webpubsub"
+	"wps/webpubsub/service"
 )
 
 // testKey is the access key of the test servers; tests check it never
@@ -88,20 +91,51 @@ func (s *wireServer) received() []wireRequest {
 	return append([]wireRequest(nil), s.requests...)
 }
 
+// testTarget says where the default client of a test state points: the
+// service of ConnectionString, or an embedded service started for the
+// test when it is empty, and Hub ("hub" when empty).
+type testTarget struct {
+	ConnectionString string
+	Hub              string
+	Stderr           io.Writer
+}
+
 // newTestState returns a Lua state with the wps module configured by
-// config, closed with the test.
-func newTestState(t testing.TB, config ClientConfig) (*lua.LState, *Module) {
+// target, closed with the test.
+func newTestState(t testing.TB, target testTarget) (*lua.LState, *Module) {
 	t.Helper()
 	L := lua.NewState()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // a guard against hangs
 	L.SetContext(ctx)
-	m := NewModule(config)
+	hub := target.Hub
+	if hub == "" {
+		hub = "hub"
+	}
+	var server *service.Server
+	m := NewModule(Config{
+		Hub:    hub,
+		Stderr: target.Stderr,
+		DefaultClient: func(ctx context.Context) (*webpubsub.Client, error) {
+			connectionString := target.ConnectionString
+			if connectionString == "" {
+				var err error
+				if server, err = service.Listen("127.0.0.1:0", service.Options{}); err != nil {
+					return nil, err
+				}
+				connectionString = server.ConnectionString
+			}
+			return webpubsub.NewClientFromConnectionString(connectionString, hub, nil)
+		},
+	})
 	Open(L, Options{WPS: m})
 	t.Cleanup(func() {
 		cancel()
 		L.Close()
-		if err := m.Close(context.Background()); err != nil {
+		if err := m.Close(); err != nil {
 			t.Errorf("Module.Close: %v", err)
+		}
+		if server != nil {
+			server.Close(context.Background())
 		}
 	})
 	return L, m
@@ -251,7 +285,7 @@ func TestOperations_Wire(t *testing.T) {
 				w.WriteHeader(tt.status)
 				io.WriteString(w, tt.reply)
 			}
-			L, _ := newTestState(t, ClientConfig{ConnectionString: srv.connectionString()})
+			L, _ := newTestState(t, testTarget{ConnectionString: srv.connectionString()})
 			got := mustRun(t, L, tt.script)
 			if got != tt.want {
 				t.Errorf("result = %s, want %s", got, tt.want)
@@ -285,7 +319,7 @@ func TestOperations_Wire(t *testing.T) {
 }
 
 func TestFilter(t *testing.T) {
-	L, _ := newTestState(t, ClientConfig{})
+	L, _ := newTestState(t, testTarget{})
 	got := mustRun(t, L, `return wps.filter("userId eq {} and {} in groups or x eq {} or y eq {} or z ne {}", "o'brien", "ops", 42, true, nil)`)
 	want := `"userId eq 'o''brien' and 'ops' in groups or x eq 42 or y eq true or z ne null"`
 	if got != want {
@@ -303,7 +337,7 @@ func TestFilter(t *testing.T) {
 }
 
 func TestBinary(t *testing.T) {
-	L, _ := newTestState(t, ClientConfig{})
+	L, _ := newTestState(t, testTarget{})
 	got := mustRun(t, L, `local b = wps.binary("a\0b"); return {len = #b, text = tostring(b)}`)
 	if want := `{"len":3,"text":"a\u0000b"}`; got != want {
 		t.Errorf("binary = %s, want %s", got, want)

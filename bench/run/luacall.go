@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -15,7 +16,6 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"wps/engine"
-	"wps/luaapi"
 	"wps/webpubsub"
 )
 
@@ -101,9 +101,10 @@ func newGoSender() (*sender, error) {
 func newLuaSender() (*sender, error) {
 	connectionString, httpClient, transport := instantService()
 	e := engine.New(engine.Options{
-		Client:    luaapi.ClientConfig{ConnectionString: connectionString, Hub: benchHub, HTTPClient: httpClient},
-		LookupEnv: func(string) (string, bool) { return "", false },
-		Stdout:    io.Discard,
+		Target:     engine.Target{ConnectionString: connectionString, Hub: benchHub},
+		HTTPClient: httpClient,
+		LookupEnv:  func(string) (string, bool) { return "", false },
+		Stdout:     io.Discard,
 	})
 	s, err := newLuaLoop(e, `wps.send_to_all("x")`)
 	if err != nil {
@@ -132,21 +133,21 @@ func newNoopSender() (*sender, error) {
 func newLuaLoop(e *engine.Engine, statement string) (*sender, error) {
 	ctx := context.Background()
 	closeEngine := func() { e.Close(ctx) }
-	proto, err := e.Compile("luacall.lua", "local n = ...\nfor i = 1, n do "+statement+" end")
+	script, err := engine.Compile("luacall.lua", "local n = tonumber((...))\nfor i = 1, n do "+statement+" end")
 	if err != nil {
 		closeEngine()
 		return nil, err
 	}
-	L, err := e.NewState(ctx)
+	session, err := e.NewSession(engine.RunOptions{})
 	if err != nil {
 		closeEngine()
 		return nil, err
 	}
 	send := func(n int) error {
-		_, err := e.Exec(ctx, L, proto, lua.LNumber(n))
+		_, err := session.Exec(ctx, script, strconv.Itoa(n))
 		return err
 	}
-	return &sender{send: send, close: func() { L.Close(); closeEngine() }}, nil
+	return &sender{send: send, close: func() { session.Close(); closeEngine() }}, nil
 }
 
 // Paired rounds of measureLuaCall. The difference it looks for is small

@@ -1,0 +1,110 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"wps/engine"
+)
+
+// scriptFlags are the flags of every command that runs scripts (run, repl,
+// cron, test), defined once here so that they read and behave the same in
+// each.
+type scriptFlags struct {
+	connectionString string
+	hub              string
+	logLevel         string
+	logFormat        string
+	sandbox          bool
+	timeout          time.Duration
+}
+
+// sandboxHelp says what --sandbox does and does not promise; run's --help
+// and the README say the same.
+const sandboxHelp = `remove file, process and credential access from scripts: io, debug,
+os.execute, os.remove, os.rename, os.tmpname, os.setenv, dofile, loadfile,
+load, loadstring and require of files are gone; env() and os.getenv read
+no variable at all (so never the connection string); the default client
+still works, but no Lua value holds its key`
+
+// addScriptFlags defines the script flags on fs. timeoutHelp says what
+// --timeout limits in this command (a script, an evaluation, a test) and
+// defaultTimeout is its default.
+func addScriptFlags(fs *flag.FlagSet, timeoutHelp string, defaultTimeout time.Duration) *scriptFlags {
+	f := &scriptFlags{timeout: defaultTimeout}
+	fs.StringVar(&f.connectionString, "connection-string", "", "connection `string` of the default client's service\n(default $WEBPUBSUB_CONNECTION_STRING, else the embedded service)")
+	fs.StringVar(&f.hub, "hub", "", "`name` of the default client's hub (default $WEBPUBSUB_HUB, else \"hub\")")
+	fs.StringVar(&f.logLevel, "log-level", "info", "lowest `level` of log lines on stderr: debug, info, warn or error;\ndebug also logs each HTTP request and response, redacted")
+	fs.StringVar(&f.logFormat, "log-format", "text", "`format` of log lines: text or json")
+	fs.BoolVar(&f.sandbox, "sandbox", false, sandboxHelp)
+	fs.Var((*durationFlag)(&f.timeout), "timeout", timeoutHelp)
+	return f
+}
+
+// engineOptions checks the script flags and returns the engine options
+// they give, with the logger, writing prints to stdout and logs and
+// progress to stderr. A malformed --connection-string or --hub is a usage
+// mistake; a malformed $WEBPUBSUB_* is a failure naming the variable. No
+// message shows the key.
+func (f *scriptFlags) engineOptions(stdout, stderr io.Writer) (engine.Options, error) {
+	if f.timeout < 0 {
+		return engine.Options{}, usagef("invalid --timeout %s: must not be negative", f.timeout)
+	}
+	logger, err := newLogger(stderr, f.logLevel, f.logFormat)
+	if err != nil {
+		return engine.Options{}, err
+	}
+	target, err := engine.ResolveTarget(f.connectionString, f.hub, os.LookupEnv)
+	var targetErr *engine.TargetError
+	if errors.As(err, &targetErr) && targetErr.FromFlag {
+		return engine.Options{}, usagef("%v", err)
+	}
+	if err != nil {
+		return engine.Options{}, err
+	}
+	return engine.Options{
+		Target:  target,
+		Sandbox: f.sandbox,
+		Logger:  logger,
+		Stdout:  stdout,
+		Stderr:  stderr,
+	}, nil
+}
+
+// newLogger returns the logger of a command (--log-level, --log-format),
+// writing to stderr in format ("text" or "json") from level on.
+func newLogger(stderr io.Writer, level, format string) (*slog.Logger, error) {
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(level)); err != nil || strings.ContainsAny(level, "+-") {
+		return nil, usagef("invalid --log-level %q: use debug, info, warn or error", level)
+	}
+	opts := &slog.HandlerOptions{Level: lvl}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(stderr, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(stderr, opts)), nil
+	}
+	return nil, usagef("invalid --log-format %q: use text or json", format)
+}
+
+// durationFlag is a time.Duration flag whose parse error says what a
+// duration looks like: the flag package's own says only "parse error", and
+// "--timeout 30" (no unit) is an easy mistake.
+type durationFlag time.Duration
+
+func (d *durationFlag) String() string { return time.Duration(*d).String() }
+
+func (d *durationFlag) Set(s string) error {
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return errors.New("want a duration with a unit, such as 30s, 5m or 1h30m")
+	}
+	*d = durationFlag(v)
+	return nil
+}
