@@ -285,6 +285,18 @@ func TestInvalidArgumentsSendNothing(t *testing.T) {
 			_, err := c.GenerateClientToken(ctx, &TokenOptions{ClientProtocol: "x"})
 			return err
 		}},
+		{"minutes to expire must be from 1 to 525600", func() error {
+			_, err := c.GenerateClientToken(ctx, &TokenOptions{MinutesToExpire: MaxMinutesToExpire + 1})
+			return err
+		}},
+		{"minutes to expire must be from 1 to 525600", func() error {
+			_, err := c.GenerateClientToken(ctx, &TokenOptions{MinutesToExpire: -1})
+			return err
+		}},
+		{"max page size must be from 1 to 200", func() error {
+			_, err := c.ListConnections(ctx, "g", &ListOptions{MaxPageSize: -1})
+			return err
+		}},
 		{"connection id is empty", func() error {
 			_, err := c.ConnectionExists(ctx, "")
 			return err

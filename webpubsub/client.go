@@ -138,12 +138,6 @@ func (c *Client) Hub() string { return c.hub }
 // Endpoint returns the service endpoint, without a trailing slash.
 func (c *Client) Endpoint() string { return c.endpoint }
 
-// String names the client's hub and endpoint, so that printing or logging
-// a client never shows its access key.
-func (c *Client) String() string {
-	return "webpubsub.Client(hub=" + c.hub + ", endpoint=" + c.endpoint + ")"
-}
-
 // WithHub returns a client for another hub of the same service, with the
 // same options.
 func (c *Client) WithHub(hub string) (*Client, error) {
@@ -166,13 +160,13 @@ func validateHub(hub string) error {
 	if hub == "" {
 		return fmt.Errorf("%w: hub name is empty", ErrInvalidArgument)
 	}
-	valid := len(hub) <= 128 && isLetter(hub[0])
+	valid := len(hub) <= MaxHubNameLength && isLetter(hub[0])
 	for i := 1; valid && i < len(hub); i++ {
 		ch := hub[i]
 		valid = isLetter(ch) || '0' <= ch && ch <= '9' || strings.IndexByte("_`,.[]", ch) >= 0
 	}
 	if !valid {
-		return fmt.Errorf("%w: hub name %q: must start with a letter and have at most 128 letters, digits and _`,.[]", ErrInvalidArgument, hub)
+		return fmt.Errorf("%w: hub name %q: must start with a letter and have at most %d letters, digits and _`,.[]", ErrInvalidArgument, hub, MaxHubNameLength)
 	}
 	return nil
 }

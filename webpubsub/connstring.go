@@ -12,7 +12,8 @@ import (
 type ConnectionString struct {
 	// Endpoint is the service URL with any Port applied and no trailing slash.
 	Endpoint string
-	// AccessKey signs requests and client tokens.
+	// AccessKey signs requests and client tokens. Printing, logging or
+	// JSON-encoding a ConnectionString never shows it (see redact.go).
 	AccessKey string
 }
 
@@ -79,12 +80,6 @@ func ParseConnectionString(s string) (ConnectionString, error) {
 	}
 	cs.Endpoint = strings.TrimSuffix(endpoint.String(), "/")
 	return cs, nil
-}
-
-// String returns the connection string with the access key masked, so that
-// it can be printed or logged.
-func (cs ConnectionString) String() string {
-	return "Endpoint=" + cs.Endpoint + ";AccessKey=***;Version=1.0;"
 }
 
 // parseEndpoint checks that s is an absolute http or https URL with a host

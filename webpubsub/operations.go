@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -21,7 +22,8 @@ type SendOptions struct {
 	// SendToConnection); build one safely with odata.Format.
 	Filter string
 	// TTLSeconds drops the message for clients that have not taken it
-	// within that many seconds: 0 (never, the default) to 300.
+	// within that many seconds: MinTTLSeconds (0, never: the default) to
+	// MaxTTLSeconds (300).
 	TTLSeconds int
 }
 
@@ -33,15 +35,6 @@ type CloseOptions struct {
 	Reason string
 }
 
-// Permission is a permission a connection can be granted on a group.
-type Permission string
-
-// The permissions of the REST API.
-const (
-	PermissionSendToGroup    Permission = "sendToGroup"
-	PermissionJoinLeaveGroup Permission = "joinLeaveGroup"
-)
-
 // PermissionOptions go with the permission operations.
 type PermissionOptions struct {
 	// TargetName is the group the permission is on; empty means every group.
@@ -52,8 +45,8 @@ type PermissionOptions struct {
 type ListOptions struct {
 	// Top is the most members to return in all (0: all of them).
 	Top int
-	// MaxPageSize is the most members per page, 1 to 200 (0: the service's
-	// default).
+	// MaxPageSize is the most members per page, MinListPageSize (1) to
+	// MaxListPageSize (200); 0 means the service's default.
 	MaxPageSize int
 }
 
@@ -120,8 +113,8 @@ func (c *Client) send(ctx context.Context, op, path string, msg Message, opts *S
 		if opts.Filter != "" && !allowFilter {
 			return invalidf(op, "a filter is not supported by this operation")
 		}
-		if opts.TTLSeconds < 0 || opts.TTLSeconds > 300 {
-			return invalidf(op, "message TTL must be from 0 to 300 seconds, got %d", opts.TTLSeconds)
+		if opts.TTLSeconds < MinTTLSeconds || opts.TTLSeconds > MaxTTLSeconds {
+			return invalidf(op, "message TTL must be from %d to %d seconds, got %d", MinTTLSeconds, MaxTTLSeconds, opts.TTLSeconds)
 		}
 		if err := checkIDs(op, "excluded connection id", opts.Excluded); err != nil {
 			return err
@@ -351,7 +344,7 @@ func (c *Client) CheckPermission(ctx context.Context, permission Permission, con
 }
 
 func (c *Client) permissionRequest(op string, permission Permission, connectionID string, opts *PermissionOptions) (string, query, error) {
-	if permission != PermissionSendToGroup && permission != PermissionJoinLeaveGroup {
+	if !slices.Contains(Permissions(), permission) {
 		return "", nil, invalidf(op, "unknown permission %q (want %s or %s)", string(permission), PermissionSendToGroup, PermissionJoinLeaveGroup)
 	}
 	if err := checkID(op, "connection id", connectionID); err != nil {
@@ -380,8 +373,8 @@ func (c *Client) ListConnections(ctx context.Context, group string, opts *ListOp
 		if opts.Top < 0 {
 			return nil, invalidf(op, "top must be at least 1, got %d", opts.Top)
 		}
-		if opts.MaxPageSize < 0 || opts.MaxPageSize > 200 {
-			return nil, invalidf(op, "max page size must be from 1 to 200, got %d", opts.MaxPageSize)
+		if opts.MaxPageSize != 0 && (opts.MaxPageSize < MinListPageSize || opts.MaxPageSize > MaxListPageSize) {
+			return nil, invalidf(op, "max page size must be from %d to %d, got %d", MinListPageSize, MaxListPageSize, opts.MaxPageSize)
 		}
 		top = opts.Top
 		if opts.MaxPageSize > 0 {
@@ -435,8 +428,8 @@ func (c *Client) GenerateClientToken(ctx context.Context, opts *TokenOptions) (s
 	if _, err := clientPath(opts.ClientProtocol); err != nil {
 		return "", invalidf(op, "%v", err)
 	}
-	if opts.MinutesToExpire < 0 {
-		return "", invalidf(op, "minutes to expire must be at least 1, got %d", opts.MinutesToExpire)
+	if opts.MinutesToExpire != 0 && (opts.MinutesToExpire < MinMinutesToExpire || opts.MinutesToExpire > MaxMinutesToExpire) {
+		return "", invalidf(op, "minutes to expire must be from %d to %d, got %d", MinMinutesToExpire, MaxMinutesToExpire, opts.MinutesToExpire)
 	}
 	if err := checkNonEmpty(op, "role", opts.Roles); err != nil {
 		return "", err
@@ -510,14 +503,14 @@ func checkIDs(op, what string, ids []string) error {
 	return nil
 }
 
-// checkGroup applies the API's rule for group names: 1 to 1024 characters,
-// not only white space.
+// checkGroup applies the API's rule for group names: 1 to MaxGroupNameLength
+// characters, not only white space.
 func checkGroup(op, group string) error {
 	switch {
 	case group == "":
 		return invalidf(op, "group name is empty")
-	case len([]rune(group)) > 1024:
-		return invalidf(op, "group name is longer than 1024 characters")
+	case len([]rune(group)) > MaxGroupNameLength:
+		return invalidf(op, "group name is longer than %d characters", MaxGroupNameLength)
 	case strings.TrimSpace(group) == "":
 		return invalidf(op, "group name is only white space")
 	}

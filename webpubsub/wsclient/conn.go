@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -173,8 +174,33 @@ func (c *Conn) Protocol() Protocol { return c.protocol }
 
 // String names the connection and where it goes, without the client URL's
 // query, so that printing or logging a Conn never shows its access token.
+// GoString, Format and LogValue keep the token and the reconnection token
+// out of %#v, every other verb and slog.
 func (c *Conn) String() string {
 	return "wsclient.Conn(" + c.connectionID + " to " + redact(c.url) + ")"
+}
+
+// GoString is a Go literal of the connection's id, user and URL without its
+// query, for %#v.
+func (c *Conn) GoString() string {
+	return fmt.Sprintf("&wsclient.Conn{connectionID:%q, userID:%q, protocol:%q, url:%q}", c.connectionID, c.userID, c.protocol, redact(c.url))
+}
+
+// Format prints String (or GoString for %#v) whatever the verb, so that no
+// verb reaches the fields.
+func (c *Conn) Format(f fmt.State, verb rune) {
+	if verb == 'v' && f.Flag('#') {
+		io.WriteString(f, c.GoString())
+		return
+	}
+	fmt.Fprintf(f, fmt.FormatString(f, verb), c.String())
+}
+
+// LogValue logs the connection's id, user, protocol and URL without its
+// query.
+func (c *Conn) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("connection_id", c.connectionID), slog.String("user_id", c.userID),
+		slog.String("protocol", string(c.protocol)), slog.String("url", redact(c.url)))
 }
 
 // Receive returns the next message received, waiting until one arrives, the

@@ -67,14 +67,6 @@ func TestDial(t *testing.T) {
 	}
 }
 
-func TestConn_String(t *testing.T) {
-	h := newFakeHub(t)
-	c := dial(t, h.url("good", "alice"), "", nil)
-	if s := fmt.Sprint(c); strings.Contains(s, "access_token") || strings.Contains(s, "good") || !strings.Contains(s, "conn1") || !strings.Contains(s, "/client/hubs/chat") {
-		t.Errorf("printed Conn = %q, want its id and path without the token", s)
-	}
-}
-
 func TestDial_errors(t *testing.T) {
 	h := newFakeHub(t)
 	t.Run("BadToken", func(t *testing.T) {
