@@ -28,5 +28,5 @@ func ExampleParse() {
 	fmt.Println(err)
 	// Output:
 	// true false
-	// filter: syntax error at position 1: invalid syntax for 'not length(userId)': type 'int', expected 'bool'
+	// filter: invalid syntax for 'not length(userId)': type 'int', expect 'bool'
 }

@@ -24,6 +24,9 @@ func FuzzParse(f *testing.F) {
 			if se.Pos < 1 || se.Pos > len(filter)+1 {
 				t.Fatalf("Parse(%q) error position %d outside the filter", filter, se.Pos)
 			}
+			if !se.Semantic && (se.Offset < se.Pos-1 || se.Offset > len(filter)) {
+				t.Fatalf("Parse(%q) error offset %d outside the filter or before position %d", filter, se.Offset, se.Pos)
+			}
 			return
 		}
 		want := matching(e)

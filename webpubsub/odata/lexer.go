@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // tokenKind says what a token is.
@@ -76,14 +77,15 @@ func lex(src string) ([]token, error) {
 				i++
 			}
 			if !isDigit(src[i-1]) {
-				return nil, syntaxErrorf(start, "expected a digit after '%c'", c)
+				return nil, syntaxErrorf(start, i, "expected a digit after '%c'", c)
 			}
 			if i < len(src) && isWordByte(src[i]) {
-				return nil, syntaxErrorf(start, "invalid number %q", wordAt(src, start))
+				word := wordAt(src, start)
+				return nil, syntaxErrorf(start, start+len(word), "invalid number %q", word)
 			}
 			n, err := strconv.ParseInt(src[start:i], 10, 64)
 			if err != nil {
-				return nil, syntaxErrorf(start, "integer %s is out of range", src[start:i])
+				return nil, syntaxErrorf(start, i, "integer %s is out of range", src[start:i])
 			}
 			tokens = append(tokens, token{kind: tokInt, pos: start, end: i, num: n})
 		case isWordByte(c):
@@ -92,7 +94,8 @@ func lex(src string) ([]token, error) {
 			}
 			tokens = append(tokens, token{kind: tokWord, pos: start, end: i, text: src[start:i]})
 		default:
-			return nil, syntaxErrorf(start, "unexpected character %s", quoteChar(src[start:]))
+			_, size := utf8.DecodeRuneInString(src[start:])
+			return nil, syntaxErrorf(start, start+size, "unexpected character %s", quoteChar(src[start:]))
 		}
 	}
 }
@@ -120,7 +123,7 @@ func lexString(src string, start int) (string, int, error) {
 		b.WriteString(src[from:i])
 		return b.String(), i + 1, nil
 	}
-	return "", 0, syntaxErrorf(start, "unterminated string (a string ends with ' and a quote inside it is written '')")
+	return "", 0, syntaxErrorf(start, len(src), "unterminated string (a string ends with ' and a quote inside it is written '')")
 }
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
@@ -147,17 +150,44 @@ func quoteChar(s string) string {
 }
 
 // SyntaxError reports a filter that cannot be parsed or is ill-typed.
+//
+// A grammar error (Semantic false) stops the parse where it happens. A type
+// or name error (Semantic true) is reported only once the whole filter has
+// parsed, as the service binds a filter after parsing it: a filter with both
+// gets its grammar error.
 type SyntaxError struct {
 	Pos int    // 1-based byte position in the filter where the problem is
 	Msg string // what is wrong, e.g. "expected ')' after in-list"
+
+	// Offset is, for a grammar error, the 0-based byte offset just past the
+	// token at which the parse stopped (the length of the filter when it
+	// ended too soon). It is the position the service names in its
+	// message: "Syntax error at position 14 in 'invalid filter'." for the
+	// unexpected word filter, which ends at offset 14.
+	Offset int
+	// Semantic marks a type or name error in a filter whose grammar is
+	// right; Expr is then the part of the filter it is about.
+	Semantic bool
+	Expr     string
 }
 
-// Error returns e.g. "filter: syntax error at position 12: expected ')' after in-list".
+// Error returns e.g. "filter: syntax error at position 12: expected ')'
+// after in-list", or for a type error "filter: invalid syntax for 'userId':
+// type 'string', expect 'bool'".
 func (e *SyntaxError) Error() string {
+	if e.Semantic {
+		return fmt.Sprintf("filter: invalid syntax for '%s': %s", e.Expr, e.Msg)
+	}
 	return fmt.Sprintf("filter: syntax error at position %d: %s", e.Pos, e.Msg)
 }
 
-// syntaxErrorf makes a *SyntaxError at the 0-based byte offset pos.
-func syntaxErrorf(pos int, format string, args ...any) error {
-	return &SyntaxError{Pos: pos + 1, Msg: fmt.Sprintf(format, args...)}
+// syntaxErrorf makes a grammar *SyntaxError about the source bytes from the
+// 0-based offset pos to end.
+func syntaxErrorf(pos, end int, format string, args ...any) error {
+	return &SyntaxError{Pos: pos + 1, Offset: end, Msg: fmt.Sprintf(format, args...)}
+}
+
+// tokenErrorf makes a grammar *SyntaxError at token t.
+func tokenErrorf(t token, format string, args ...any) error {
+	return syntaxErrorf(t.pos, t.end, format, args...)
 }

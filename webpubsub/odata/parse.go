@@ -1,6 +1,7 @@
 package odata
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 )
@@ -15,27 +16,32 @@ const (
 // Parse parses and type-checks an OData filter. Errors are *SyntaxError and
 // say where the problem is. An empty filter is an error: callers treat an
 // absent filter as "match everything" (a nil *Expr does that).
+//
+// As the service does, Parse checks the grammar of the whole filter before
+// its types and names: "invalid filter" is a grammar error at the word
+// filter, not an unknown identifier invalid.
 func Parse(filter string) (*Expr, error) {
 	if len(filter) > MaxLength {
-		return nil, &SyntaxError{Pos: MaxLength + 1, Msg: "filter is longer than " + strconv.Itoa(MaxLength) + " bytes"}
+		return nil, &SyntaxError{Pos: MaxLength + 1, Offset: len(filter), Msg: "filter is longer than " + strconv.Itoa(MaxLength) + " bytes"}
 	}
 	tokens, err := lex(filter)
 	if err != nil {
 		return nil, err
 	}
 	p := &parser{src: filter, tokens: tokens}
-	if p.peek().kind == tokEOF {
-		return nil, syntaxErrorf(0, "empty filter")
+	if first := p.peek(); first.kind == tokEOF {
+		return nil, tokenErrorf(first, "empty filter")
 	}
 	t, err := p.parseOr()
 	if err != nil {
 		return nil, err
 	}
 	if next := p.peek(); next.kind != tokEOF {
-		return nil, syntaxErrorf(next.pos, "unexpected %s after a complete expression (missing and/or?)", next.describe(filter))
+		return nil, tokenErrorf(next, "unexpected %s after a complete expression (missing and/or?)", next.describe(filter))
 	}
-	if err := p.expectBool(t, t); err != nil {
-		return nil, err
+	p.expectBool(t, t)
+	if p.invalid != nil {
+		return nil, p.invalid
 	}
 	return &Expr{root: t.n}, nil
 }
@@ -46,6 +52,10 @@ type parser struct {
 	tokens []token
 	next   int // index of the next unread token
 	depth  int // current nesting, limited by MaxDepth
+
+	// invalid is the first type or name error. The parse goes on after
+	// one, so that a grammar error later in the filter is reported instead.
+	invalid *SyntaxError
 }
 
 // term is a parsed expression with its source span, for error messages.
@@ -70,11 +80,11 @@ func (p *parser) peekWord(w string) bool {
 	return t.kind == tokWord && strings.EqualFold(t.text, w)
 }
 
-// enter counts one level of nesting at source offset pos.
-func (p *parser) enter(pos int) error {
+// enter counts one level of nesting at token t.
+func (p *parser) enter(t token) error {
 	p.depth++
 	if p.depth > MaxDepth {
-		return syntaxErrorf(pos, "filter nests deeper than %d levels", MaxDepth)
+		return tokenErrorf(t, "filter nests deeper than %d levels", MaxDepth)
 	}
 	return nil
 }
@@ -84,13 +94,21 @@ func (p *parser) leave() { p.depth-- }
 // text returns the source of a term.
 func (p *parser) text(t term) string { return p.src[t.pos:t.end] }
 
-// expectBool checks that t is boolean; context is the expression named in
-// the error, which for not is the whole not-expression.
-func (p *parser) expectBool(t, context term) error {
-	if t.n.typ == kindBool {
-		return nil
+// invalidf records a type or name error about the expression about, at the
+// 0-based offset pos, unless one was recorded before.
+func (p *parser) invalidf(pos int, about term, format string, args ...any) {
+	if p.invalid == nil {
+		p.invalid = &SyntaxError{Pos: pos + 1, Semantic: true, Expr: p.text(about), Msg: fmt.Sprintf(format, args...)}
 	}
-	return syntaxErrorf(context.pos, "invalid syntax for '%s': type '%s', expected 'bool'", p.text(context), t.n.typ)
+}
+
+// expectBool checks that t is boolean; context is the expression named in
+// the error, which for not is the whole not-expression. The wording is the
+// service's.
+func (p *parser) expectBool(t, context term) {
+	if t.n.typ != kindBool {
+		p.invalidf(context.pos, context, "type '%s', expect 'bool'", t.n.typ)
+	}
 }
 
 // parseOr parses: and-expression ('or' and-expression)*.
@@ -108,9 +126,7 @@ func (p *parser) parseLogical(keyword string, o op, operand func() (term, error)
 	if err != nil || !p.peekWord(keyword) {
 		return first, err
 	}
-	if err := p.expectBool(first, first); err != nil {
-		return term{}, err
-	}
+	p.expectBool(first, first)
 	n := &node{op: o, typ: kindBool, args: []*node{first.n}}
 	end := first.end
 	for p.peekWord(keyword) {
@@ -119,9 +135,7 @@ func (p *parser) parseLogical(keyword string, o op, operand func() (term, error)
 		if err != nil {
 			return term{}, err
 		}
-		if err := p.expectBool(t, t); err != nil {
-			return term{}, err
-		}
+		p.expectBool(t, t)
 		n.args = append(n.args, t.n)
 		end = t.end
 	}
@@ -156,36 +170,35 @@ func (p *parser) parseComparison() (term, error) {
 		return term{}, err
 	}
 	whole := term{pos: left.pos, end: right.end}
-	if err := p.checkComparable(left, right, whole, o != opEq && o != opNe); err != nil {
-		return term{}, err
-	}
+	p.checkComparable(left, right, whole, o != opEq && o != opNe)
 	whole.n = &node{op: o, typ: kindBool, args: []*node{left.n, right.n}}
 	return whole, nil
 }
 
 // checkComparable checks the operand types of a comparison or in-list;
 // ordered is true for gt, ge, lt and le.
-func (p *parser) checkComparable(left, right, whole term, ordered bool) error {
+func (p *parser) checkComparable(left, right, whole term, ordered bool) {
 	lt, rt := left.n.typ, right.n.typ
 	for _, t := range []term{left, right} {
 		if t.n.typ == kindGroups {
-			return syntaxErrorf(t.pos, "invalid syntax for '%s': groups is a collection; use 'name' in groups or length(groups)", p.text(whole))
+			p.invalidf(t.pos, whole, "groups is a collection; use 'name' in groups or length(groups)")
+			return
 		}
 		if ordered && t.n.typ == kindBool {
-			return syntaxErrorf(t.pos, "invalid syntax for '%s': type 'bool' has no order, expected 'int' or 'string'", p.text(whole))
+			p.invalidf(t.pos, whole, "type 'bool' has no order, expected 'int' or 'string'")
+			return
 		}
 	}
 	if lt != rt && lt != kindNull && rt != kindNull {
-		return syntaxErrorf(whole.pos, "invalid syntax for '%s': cannot compare type '%s' with type '%s'", p.text(whole), lt, rt)
+		p.invalidf(whole.pos, whole, "cannot compare type '%s' with type '%s'", lt, rt)
 	}
-	return nil
 }
 
 // parseIn parses what follows 'in': groups, or a parenthesised list of
 // values, or a parenthesised collection.
 func (p *parser) parseIn(left term, in token) (term, error) {
 	if left.n.typ == kindGroups {
-		return term{}, syntaxErrorf(left.pos, "groups cannot be the left side of 'in'; write 'name' in groups")
+		p.invalidf(left.pos, left, "groups cannot be the left side of 'in'; write 'name' in groups")
 	}
 	if p.peekWord("groups") {
 		t := p.take()
@@ -193,14 +206,14 @@ func (p *parser) parseIn(left term, in token) (term, error) {
 	}
 	open := p.take()
 	if open.kind != tokLParen {
-		return term{}, syntaxErrorf(open.pos, "expected '(' or groups after 'in', found %s", open.describe(p.src))
+		return term{}, tokenErrorf(open, "expected '(' or groups after 'in', found %s", open.describe(p.src))
 	}
-	if err := p.enter(open.pos); err != nil {
+	if err := p.enter(open); err != nil {
 		return term{}, err
 	}
 	defer p.leave()
 	if p.peek().kind == tokRParen {
-		return term{}, syntaxErrorf(p.peek().pos, "empty in-list; give at least one value")
+		return term{}, tokenErrorf(p.peek(), "empty in-list; give at least one value")
 	}
 	var items []term
 	for {
@@ -216,7 +229,7 @@ func (p *parser) parseIn(left term, in token) (term, error) {
 	}
 	closing := p.take()
 	if closing.kind != tokRParen {
-		return term{}, syntaxErrorf(closing.pos, "expected ')' after in-list, found %s", closing.describe(p.src))
+		return term{}, tokenErrorf(closing, "expected ')' after in-list, found %s", closing.describe(p.src))
 	}
 	if len(items) == 1 && items[0].n.typ == kindGroups {
 		return p.inGroups(left, term{n: items[0].n, pos: open.pos, end: closing.end})
@@ -224,9 +237,7 @@ func (p *parser) parseIn(left term, in token) (term, error) {
 	whole := term{pos: left.pos, end: closing.end}
 	n := &node{op: opInList, typ: kindBool, args: []*node{left.n}}
 	for _, item := range items {
-		if err := p.checkComparable(left, item, whole, false); err != nil {
-			return term{}, err
-		}
+		p.checkComparable(left, item, whole, false)
 		n.args = append(n.args, item.n)
 	}
 	whole.n = n
@@ -236,8 +247,8 @@ func (p *parser) parseIn(left term, in token) (term, error) {
 // inGroups makes the node for `left in groups`.
 func (p *parser) inGroups(left, groups term) (term, error) {
 	whole := term{pos: left.pos, end: groups.end}
-	if t := left.n.typ; t != kindString && t != kindNull {
-		return term{}, syntaxErrorf(left.pos, "invalid syntax for '%s': type '%s', expected a 'string' group name", p.text(whole), t)
+	if t := left.n.typ; t != kindString && t != kindNull && t != kindGroups {
+		p.invalidf(left.pos, whole, "type '%s', expected a 'string' group name", t)
 	}
 	whole.n = &node{op: opInGroups, typ: kindBool, args: []*node{left.n}}
 	return whole, nil
@@ -249,7 +260,7 @@ func (p *parser) parseUnary() (term, error) {
 		return p.parsePrimary()
 	}
 	not := p.take()
-	if err := p.enter(not.pos); err != nil {
+	if err := p.enter(not); err != nil {
 		return term{}, err
 	}
 	defer p.leave()
@@ -258,9 +269,7 @@ func (p *parser) parseUnary() (term, error) {
 		return term{}, err
 	}
 	whole := term{pos: not.pos, end: operand.end}
-	if err := p.expectBool(operand, whole); err != nil {
-		return term{}, err
-	}
+	p.expectBool(operand, whole)
 	whole.n = &node{op: opNot, typ: kindBool, args: []*node{operand.n}}
 	return whole, nil
 }
@@ -276,7 +285,7 @@ func (p *parser) parsePrimary() (term, error) {
 	case tokInt:
 		return span(&node{op: opLiteral, typ: kindInt, lit: value{kind: kindInt, i: t.num}})
 	case tokLParen:
-		if err := p.enter(t.pos); err != nil {
+		if err := p.enter(t); err != nil {
 			return term{}, err
 		}
 		defer p.leave()
@@ -286,13 +295,13 @@ func (p *parser) parsePrimary() (term, error) {
 		}
 		closing := p.take()
 		if closing.kind != tokRParen {
-			return term{}, syntaxErrorf(closing.pos, "expected ')' to close the '(' at position %d, found %s", t.pos+1, closing.describe(p.src))
+			return term{}, tokenErrorf(closing, "expected ')' to close the '(' at position %d, found %s", t.pos+1, closing.describe(p.src))
 		}
 		return term{n: inner.n, pos: t.pos, end: closing.end}, nil
 	case tokWord:
 		// handled below
 	default:
-		return term{}, syntaxErrorf(t.pos, "expected a value, identifier, function or '(', found %s", t.describe(p.src))
+		return term{}, tokenErrorf(t, "expected a value, identifier, function or '(', found %s", t.describe(p.src))
 	}
 	switch name := strings.ToLower(t.text); name {
 	case "true", "false":
@@ -306,12 +315,16 @@ func (p *parser) parsePrimary() (term, error) {
 	case "groups":
 		return span(&node{op: opGroups, typ: kindGroups})
 	case "and", "or", "not", "in", "eq", "ne", "gt", "ge", "lt", "le":
-		return term{}, syntaxErrorf(t.pos, "expected a value before '%s'", t.text)
+		return term{}, tokenErrorf(t, "expected a value before '%s'", t.text)
 	}
 	if f, ok := functions[strings.ToLower(t.text)]; ok {
 		return p.parseCall(t, f)
 	}
-	return term{}, syntaxErrorf(t.pos, "unknown identifier '%s' (the identifiers are userId, connectionId and groups)", t.text)
+	// The service parses any word as a property and rejects unknown ones
+	// after the parse; a null stands in for it meanwhile.
+	unknown, _ := span(&node{op: opLiteral, typ: kindNull, lit: nullValue})
+	p.invalidf(t.pos, unknown, "unknown identifier '%s' (the identifiers are userId, connectionId and groups)", t.text)
+	return unknown, nil
 }
 
 // function describes one built-in function.
@@ -351,9 +364,9 @@ var functionNames = func() map[op]string {
 func (p *parser) parseCall(name token, f function) (term, error) {
 	open := p.take()
 	if open.kind != tokLParen {
-		return term{}, syntaxErrorf(open.pos, "expected '(' after function %s, found %s", name.text, open.describe(p.src))
+		return term{}, tokenErrorf(open, "expected '(' after function %s, found %s", name.text, open.describe(p.src))
 	}
-	if err := p.enter(open.pos); err != nil {
+	if err := p.enter(open); err != nil {
 		return term{}, err
 	}
 	defer p.leave()
@@ -373,7 +386,7 @@ func (p *parser) parseCall(name token, f function) (term, error) {
 	}
 	closing := p.take()
 	if closing.kind != tokRParen {
-		return term{}, syntaxErrorf(closing.pos, "expected ',' or ')' in the arguments of %s, found %s", f.name, closing.describe(p.src))
+		return term{}, tokenErrorf(closing, "expected ',' or ')' in the arguments of %s, found %s", f.name, closing.describe(p.src))
 	}
 	whole := term{pos: name.pos, end: closing.end}
 	if n := len(args); n < len(f.params)-f.optional || n > len(f.params) {
@@ -381,7 +394,9 @@ func (p *parser) parseCall(name token, f function) (term, error) {
 		if f.optional > 0 {
 			want = strconv.Itoa(len(f.params)-f.optional) + " or " + want
 		}
-		return term{}, syntaxErrorf(name.pos, "invalid syntax for '%s': wrong number of arguments to %s: got %d, want %s", p.text(whole), f.name, n, want)
+		p.invalidf(name.pos, whole, "wrong number of arguments to %s: got %d, want %s", f.name, n, want)
+		whole.n = &node{op: f.op, typ: f.result}
+		return whole, nil
 	}
 	if f.op == opLength && args[0].n.typ == kindGroups {
 		whole.n = &node{op: opLengthGroups, typ: kindInt}
@@ -391,7 +406,7 @@ func (p *parser) parseCall(name token, f function) (term, error) {
 	for i, arg := range args {
 		want, got := f.params[i], arg.n.typ
 		if got != want && !(want == kindString && got == kindNull) {
-			return term{}, syntaxErrorf(arg.pos, "invalid syntax for '%s': argument %d of %s has type '%s', expected '%s'", p.text(whole), i+1, f.name, got, want)
+			p.invalidf(arg.pos, whole, "argument %d of %s has type '%s', expected '%s'", i+1, f.name, got, want)
 		}
 		n.args = append(n.args, arg.n)
 	}
