@@ -1,0 +1,233 @@
+package recording
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+)
+
+// RecordOptions configure a Recorder.
+type RecordOptions struct {
+	// Transport sends the requests; nil means http.DefaultTransport.
+	Transport http.RoundTripper
+	// Secrets are values that must never reach the fixture, such as the
+	// access key. They are replaced wherever they appear as text,
+	// whatever their case; a file that still holds one in any form
+	// (base64 included) is refused. An empty secret is refused.
+	Secrets []string
+	// Patterns are extra regular expressions to redact, matched
+	// case-insensitively over the whole file: each match is replaced
+	// with Placeholder, or only its first group when the pattern has
+	// groups. Patterns refused by CheckPattern make NewRecorder fail.
+	Patterns []string
+}
+
+// Recorder is an http.RoundTripper that sends requests through a real
+// transport and keeps each request and response, to write them as a
+// test-proxy fixture that a Replayer answers from.
+//
+// Saving redacts, case-insensitively and over the whole file (Variables
+// included): the Authorization, Proxy-Authorization, Cookie and Set-Cookie
+// headers; the secrets given; connection strings; AccessKey values; bearer
+// values; access_token and awps_reconnection_token values; JSON "token"
+// members (what :generateToken returns) and key or connection string
+// members; anything shaped like a JWT; and the custom patterns. The hosts
+// requests went to become PlaceholderHost. Values become Placeholder.
+//
+// A Recorder is safe for concurrent use.
+type Recorder struct {
+	transport http.RoundTripper
+	redactor  *redactor
+	secrets   []string
+
+	mu           sync.Mutex
+	interactions []*Interaction // in the order requests started; nil when one failed
+	hosts        map[string]bool
+	variables    map[string]string
+}
+
+// NewRecorder returns a Recorder, or an error when a secret is empty or a
+// pattern is refused.
+func NewRecorder(opts RecordOptions) (*Recorder, error) {
+	red, err := newRedactor(opts.Secrets, opts.Patterns)
+	if err != nil {
+		return nil, err
+	}
+	t := opts.Transport
+	if t == nil {
+		t = http.DefaultTransport
+	}
+	return &Recorder{
+		transport: t, redactor: red, secrets: slices.Clone(opts.Secrets),
+		hosts: map[string]bool{}, variables: map[string]string{},
+	}, nil
+}
+
+// RoundTrip sends req through the real transport and records it with its
+// response. A request that gets no response is not recorded.
+func (r *Recorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	var body []byte
+	if req.Body != nil && req.Body != http.NoBody {
+		var err error
+		body, err = io.ReadAll(req.Body)
+		req.Body.Close()
+		if err != nil {
+			return nil, err
+		}
+		req = req.Clone(req.Context())
+		req.Body = io.NopCloser(bytes.NewReader(body))
+		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+	}
+	r.mu.Lock()
+	slot := len(r.interactions)
+	r.interactions = append(r.interactions, nil)
+	r.hosts[req.URL.Host] = true
+	if h := req.URL.Hostname(); h != "" {
+		r.hosts[h] = true
+	}
+	r.mu.Unlock()
+
+	resp, err := r.transport.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	respBody, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(respBody))
+	u := *req.URL
+	in := &Interaction{
+		Method: req.Method, URL: &u, RequestHeader: req.Header.Clone(), RequestBody: body,
+		StatusCode: resp.StatusCode, ResponseHeader: resp.Header.Clone(), ResponseBody: respBody,
+	}
+	r.mu.Lock()
+	r.interactions[slot] = in
+	r.mu.Unlock()
+	return resp, nil
+}
+
+// SetVariable records a value in the fixture's Variables, as the test
+// proxy does for values a test draws at record time. It is redacted like
+// everything else.
+func (r *Recorder) SetVariable(name, value string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.variables[name] = value
+}
+
+// Len returns how many interactions have been recorded.
+func (r *Recorder) Len() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, in := range r.interactions {
+		if in != nil {
+			n++
+		}
+	}
+	return n
+}
+
+// Bytes returns the redacted fixture, or an error when redaction left a
+// secret in it (see Scan) or broke it.
+func (r *Recorder) Bytes() ([]byte, error) {
+	r.mu.Lock()
+	f := &Fixture{Variables: maps.Clone(r.variables)}
+	for _, in := range r.interactions {
+		if in == nil {
+			continue
+		}
+		c := *in
+		c.Index = len(f.Interactions)
+		u := *in.URL
+		u.Host = PlaceholderHost
+		u.User = nil
+		c.URL = &u
+		c.RequestHeader = maskHeaders(in.RequestHeader)
+		c.ResponseHeader = maskHeaders(in.ResponseHeader)
+		f.Interactions = append(f.Interactions, c)
+	}
+	hosts := slices.Collect(maps.Keys(r.hosts))
+	r.mu.Unlock()
+
+	data, err := f.MarshalTestProxy()
+	if err != nil {
+		return nil, err
+	}
+	data = r.redactor.apply(data, hosts)
+	if err := Scan(data, r.secrets...); err != nil {
+		return nil, err
+	}
+	if !json.Valid(data) {
+		return nil, errors.New("redaction broke the fixture's JSON (does a custom pattern match quotes or backslashes?)")
+	}
+	if _, err := ParseTestProxy(data); err != nil {
+		return nil, fmt.Errorf("redaction broke the fixture: %w", err)
+	}
+	return data, nil
+}
+
+// maskHeaders returns a copy of h with the credential headers replaced by
+// Placeholder. They stay present: a replayed request must be signed too.
+func maskHeaders(h http.Header) http.Header {
+	out := h.Clone()
+	for name := range out {
+		switch strings.ToLower(name) {
+		case "authorization", "proxy-authorization", "cookie", "set-cookie", "x-ms-encryption-key":
+			out[name] = []string{Placeholder}
+		}
+	}
+	return out
+}
+
+// Save writes the redacted fixture to path. It writes a temporary file
+// beside it and renames it into place, so that a crash never leaves half a
+// fixture; it then scans what it wrote, and if a secret is left it deletes
+// the file and returns the error: a fixture that would leak is never kept,
+// and an older fixture at path is left as it was.
+func (r *Recorder) Save(path string) error {
+	data, err := r.Bytes()
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return err
+	}
+	name := tmp.Name()
+	_, err = tmp.Write(data)
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if closeErr := tmp.Close(); err == nil {
+		err = closeErr
+	}
+	if err == nil {
+		err = os.Chmod(name, 0o644)
+	}
+	if err == nil {
+		var written []byte
+		if written, err = os.ReadFile(name); err == nil {
+			err = Scan(written, r.secrets...)
+		}
+	}
+	if err == nil {
+		err = os.Rename(name, path)
+	}
+	if err != nil {
+		os.Remove(name)
+		return fmt.Errorf("writing fixture %s: %w", path, err)
+	}
+	return nil
+}

@@ -1,0 +1,305 @@
+package recording
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+)
+
+// Built-in redactions, applied to the whole encoded fixture, case
+// insensitively. None of them can match a quote or a backslash, so none can
+// break the JSON around the values it rewrites.
+var (
+	// A connection string with a key: Endpoint=...;AccessKey=...;Version=1.0;
+	connectionString = regexp.MustCompile(`(?i)endpoint=[^"\s\\]*?access_?key=[^"\s\\;]*(?:;[a-z_]+=[^"\s\\;]*)*;?`)
+	// The value of AccessKey= (and the Azure names for the same thing),
+	// raw or URL-escaped.
+	accessKeyValue = regexp.MustCompile(`(?i)((?:shared)?access_?key|account_?key)(=|%3d)[^;&"\s\\]*`)
+	// A bearer credential, in a header or escaped in a URL.
+	bearerValue = regexp.MustCompile(`(?i)(bearer(?:\s+|%20|\+))[A-Za-z0-9._~+/=%-]+`)
+	// Token-bearing query parameters.
+	tokenParam = regexp.MustCompile(`(?i)((?:access_token|awps_reconnection_token)(?:=|%3d))[^&"\s\\#]*`)
+	// JSON members holding a token or a key, as stored (in a JSON body)
+	// and escaped inside a string (in a text body or a variable).
+	secretMember        = regexp.MustCompile(`(?i)("` + secretNames + `"\s*:\s*")(?:[^"\\]|\\.)*"`)
+	escapedSecretMember = regexp.MustCompile(`(?i)(\\"` + secretNames + `\\"\s*:\s*\\")(?:[^"\\]|\\[^"])*\\"`)
+)
+
+const secretNames = `(?:token|access_?token|access_?key|primary_?key|secondary_?key|(?:primary_?|secondary_?)?connection_?string)`
+
+// redactText redacts access tokens, keys, bearer values and JWTs in a
+// message, for reports that quote a request.
+func redactText(s string) string {
+	s = tokenParam.ReplaceAllString(s, "${1}"+Placeholder)
+	s = accessKeyValue.ReplaceAllString(s, "${1}${2}"+Placeholder)
+	s = bearerValue.ReplaceAllString(s, "${1}"+Placeholder)
+	return string(replaceRanges([]byte(s), findJWTs([]byte(s)), []byte(Placeholder)))
+}
+
+// CheckPattern compiles a custom redaction pattern as a Recorder uses it:
+// case-insensitive. It refuses a pattern that is empty, that matches the
+// empty string (such as ".*", "^" or "a*"), or that matches any text (such
+// as ".+"): replacing such a match everywhere would wreck the fixture, as it
+// did an official recording with the fake host inserted between every
+// character.
+func CheckPattern(pattern string) (*regexp.Regexp, error) {
+	if strings.TrimSpace(pattern) == "" {
+		return nil, errors.New("empty redaction pattern refused: it would match between every character")
+	}
+	re, err := regexp.Compile("(?i)" + pattern)
+	if err != nil {
+		return nil, fmt.Errorf("redaction pattern %q: %w", pattern, err)
+	}
+	if re.MatchString("") {
+		return nil, fmt.Errorf("redaction pattern %q refused: it matches the empty string, so it would match between every character", pattern)
+	}
+	if slices.IndexFunc(anyText, func(s string) bool { return !re.MatchString(s) }) < 0 {
+		return nil, fmt.Errorf("redaction pattern %q refused: it matches any text", pattern)
+	}
+	return re, nil
+}
+
+// anyText is a sample of unrelated one-character texts: a pattern that
+// matches all of them matches anything.
+var anyText = []string{"a", "Z", "7", "-", ".", "/", ":", `"`, "{", "é"}
+
+// redactor rewrites an encoded fixture so that no secret is left in it.
+type redactor struct {
+	secrets  *regexp.Regexp // the literal secrets, in the forms they can take in the file
+	patterns []*regexp.Regexp
+}
+
+func newRedactor(secrets, patterns []string) (*redactor, error) {
+	r := &redactor{}
+	var forms []string
+	for _, s := range secrets {
+		if s == "" {
+			return nil, errors.New("empty secret refused: redacting it would match between every character")
+		}
+		for _, f := range textForms(s) {
+			forms = append(forms, regexp.QuoteMeta(f))
+		}
+	}
+	if len(forms) > 0 {
+		// Longest first, so that a form is replaced whole.
+		slices.SortFunc(forms, func(a, b string) int { return len(b) - len(a) })
+		r.secrets = regexp.MustCompile("(?i)" + strings.Join(slices.Compact(forms), "|"))
+	}
+	for _, p := range patterns {
+		re, err := CheckPattern(p)
+		if err != nil {
+			return nil, err
+		}
+		r.patterns = append(r.patterns, re)
+	}
+	return r, nil
+}
+
+// textForms are the forms a secret can take in the file as text: raw,
+// URL-escaped, JSON-escaped.
+func textForms(s string) []string {
+	forms := []string{s, url.QueryEscape(s), url.PathEscape(s)}
+	quoted := string(jsonString(s))
+	forms = append(forms, quoted[1:len(quoted)-1])
+	if b, err := json.Marshal(s); err == nil {
+		forms = append(forms, string(b[1:len(b)-1]))
+	}
+	return forms
+}
+
+// apply redacts an encoded fixture: the literal secrets, connection strings,
+// access keys, bearer values, access tokens, JSON token and key members,
+// JWTs, the custom patterns, and finally the given hosts, which become
+// PlaceholderHost.
+func (r *redactor) apply(data []byte, hosts []string) []byte {
+	ph := []byte(Placeholder)
+	if r.secrets != nil {
+		data = r.secrets.ReplaceAll(data, ph)
+	}
+	data = connectionString.ReplaceAll(data, ph)
+	data = accessKeyValue.ReplaceAll(data, []byte("${1}${2}"+Placeholder))
+	data = bearerValue.ReplaceAll(data, []byte("${1}"+Placeholder))
+	data = tokenParam.ReplaceAll(data, []byte("${1}"+Placeholder))
+	data = secretMember.ReplaceAll(data, []byte(`${1}`+Placeholder+`"`))
+	data = escapedSecretMember.ReplaceAll(data, []byte(`${1}`+Placeholder+`\"`))
+	data = replaceRanges(data, findJWTs(data), ph)
+	for _, re := range r.patterns {
+		data = replaceMatches(data, re, ph)
+	}
+	// Longest first, so that host:port goes before host.
+	hosts = slices.Clone(hosts)
+	slices.SortFunc(hosts, func(a, b string) int { return len(b) - len(a) })
+	for _, h := range hosts {
+		if h == "" || strings.EqualFold(h, PlaceholderHost) {
+			continue
+		}
+		re := regexp.MustCompile("(?i)" + regexp.QuoteMeta(h))
+		data = re.ReplaceAll(data, []byte(PlaceholderHost))
+	}
+	return data
+}
+
+// replaceMatches replaces each match of re in data, or only its first
+// group when re has groups.
+func replaceMatches(data []byte, re *regexp.Regexp, with []byte) []byte {
+	var ranges [][2]int
+	for _, m := range re.FindAllSubmatchIndex(data, -1) {
+		start, end := m[0], m[1]
+		if len(m) > 2 {
+			if m[2] < 0 {
+				continue
+			}
+			start, end = m[2], m[3]
+		}
+		if start < end {
+			ranges = append(ranges, [2]int{start, end})
+		}
+	}
+	return replaceRanges(data, ranges, with)
+}
+
+// replaceRanges replaces the given sorted, disjoint ranges of data.
+func replaceRanges(data []byte, ranges [][2]int, with []byte) []byte {
+	if len(ranges) == 0 {
+		return data
+	}
+	var out bytes.Buffer
+	last := 0
+	for _, rg := range ranges {
+		out.Write(data[last:rg[0]])
+		out.Write(with)
+		last = rg[1]
+	}
+	out.Write(data[last:])
+	return out.Bytes()
+}
+
+// base64url runs that may hold a JWT: segments joined by dots.
+var dottedRun = regexp.MustCompile(`[A-Za-z0-9_.-]{10,}`)
+
+// findJWTs returns the byte ranges of everything in data shaped like a
+// JWT: three dot-separated base64url segments whose first decodes to a JSON
+// object with an "alg" member.
+func findJWTs(data []byte) [][2]int {
+	var out [][2]int
+	for _, run := range dottedRun.FindAllIndex(data, -1) {
+		segs := bytes.Split(data[run[0]:run[1]], []byte("."))
+		offsets := make([]int, len(segs))
+		at := run[0]
+		for i, s := range segs {
+			offsets[i] = at
+			at += len(s) + 1
+		}
+		for i := 0; i+2 < len(segs); i++ {
+			if len(segs[i+1]) == 0 {
+				continue
+			}
+			// A JSON object's base64 starts with "ey" or "ew"; the run
+			// may have glued other characters in front of it.
+			for j := 0; j+1 < len(segs[i]); j++ {
+				if segs[i][j] == 'e' && (segs[i][j+1] == 'y' || segs[i][j+1] == 'w') && isJWTHeader(segs[i][j:]) {
+					out = append(out, [2]int{offsets[i] + j, offsets[i+2] + len(segs[i+2])})
+					i += 2
+					break
+				}
+			}
+		}
+	}
+	return out
+}
+
+func isJWTHeader(seg []byte) bool {
+	raw, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(string(seg), "="))
+	if err != nil {
+		return false
+	}
+	var header map[string]any
+	if json.Unmarshal(raw, &header) != nil {
+		return false
+	}
+	_, ok := header["alg"]
+	return ok
+}
+
+// Scan looks through an encoded fixture for secrets that must never be
+// kept: each of the given secrets (case-insensitively, raw, URL-escaped,
+// JSON-escaped and base64-encoded at any alignment), anything shaped like a
+// JWT, and any AccessKey or bearer value other than Placeholder. It
+// returns an error naming what it found and the line, never the secret
+// itself, or nil when the data is clean.
+func Scan(data []byte, secrets ...string) error {
+	lower := bytes.ToLower(data)
+	var found []string
+	report := func(what string, at int) {
+		found = append(found, fmt.Sprintf("%s at line %d", what, bytes.Count(data[:at], []byte("\n"))+1))
+	}
+	for n, s := range secrets {
+		if s == "" {
+			continue
+		}
+		for _, form := range secretForms(s) {
+			if at := bytes.Index(lower, bytes.ToLower([]byte(form.text))); at >= 0 {
+				report(fmt.Sprintf("secret %d (%s)", n+1, form.how), at)
+				break
+			}
+		}
+	}
+	for _, rg := range findJWTs(data) {
+		report("a JWT", rg[0])
+	}
+	for _, m := range accessKeyValue.FindAllSubmatchIndex(data, -1) {
+		if value := data[m[5]:m[1]]; len(value) > 0 && !bytes.EqualFold(value, []byte(Placeholder)) {
+			report("an access key value", m[0])
+		}
+	}
+	for _, m := range bearerValue.FindAllSubmatchIndex(data, -1) {
+		if value := data[m[3]:m[1]]; !bytes.EqualFold(value, []byte(Placeholder)) {
+			report("a bearer value", m[0])
+		}
+	}
+	if len(found) > 0 {
+		return &LeakError{Found: found}
+	}
+	return nil
+}
+
+// LeakError is Scan's error: the fixture holds secrets.
+type LeakError struct {
+	// Found lists what was found and where, without the secrets.
+	Found []string
+}
+
+// Error lists what was found.
+func (e *LeakError) Error() string {
+	return "the fixture holds secrets: " + strings.Join(e.Found, ", ")
+}
+
+type secretForm struct{ text, how string }
+
+// secretForms are the forms a secret can take in a fixture: textForms, and
+// base64 at each of the three alignments it can have inside a longer
+// encoded body (the characters that depend only on the secret).
+func secretForms(s string) []secretForm {
+	var forms []secretForm
+	for _, f := range textForms(s) {
+		forms = append(forms, secretForm{f, "as text"})
+	}
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding} {
+		forms = append(forms, secretForm{strings.TrimRight(enc.EncodeToString([]byte(s)), "="), "base64-encoded"})
+		for pad := range 3 {
+			e := enc.EncodeToString(append(make([]byte, pad), s...))
+			start := min(pad, 1) * 4
+			stable := e[start:max(start, 4*((pad+len(s))/3))]
+			if len(stable) >= 8 {
+				forms = append(forms, secretForm{stable, "base64-encoded"})
+			}
+		}
+	}
+	return forms
+}
