@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -47,7 +46,7 @@ func (l *stringList) UnmarshalJSON(b []byte) error {
 // without repeating the token.
 func parseToken(token, key string) (*tokenClaims, error) {
 	if token == "" {
-		return nil, errors.New("no access token: send one in the Authorization header as \"Bearer <token>\"")
+		return nil, errors.New("no access token: send one in the Authorization header as \"Bearer <token>\", signed with the access key for the request URL")
 	}
 	claims := &tokenClaims{}
 	_, err := jwt.ParseWithClaims(token, claims,
@@ -82,39 +81,85 @@ func bearerToken(r *http.Request) string {
 	return strings.TrimSpace(token)
 }
 
-// audiencePath returns the path of an aud claim, unescaped, lower-cased and
-// without query or trailing slash. It works on strings that are not quite
-// URLs (a Java SDK once sent "http://localhost:8080client/hubs/hub").
-func audiencePath(aud string) string {
-	aud, _, _ = strings.Cut(aud, "?")
-	if u, err := url.Parse(aud); err == nil && u.Host != "" {
-		aud = u.Path
-	} else if unescaped, err := url.PathUnescape(aud); err == nil {
-		aud = unescaped
+// uriPath returns the path of a URL as it was written, still escaped: the
+// part after the scheme and host and before the query or fragment. It
+// works on strings that are not quite URLs, like the aud
+// "http://localhost:8080client/hubs/hub" a Java SDK once sent, whose path
+// is "/hubs/hub".
+func uriPath(uri string) string {
+	if i := strings.IndexAny(uri, "?#"); i >= 0 {
+		uri = uri[:i]
 	}
-	return strings.TrimSuffix(strings.ToLower(aud), "/")
+	if _, rest, ok := strings.Cut(uri, "://"); ok {
+		if slash := strings.IndexByte(rest, '/'); slash >= 0 {
+			return rest[slash:]
+		}
+		return "/"
+	}
+	return uri
 }
 
-// checkRESTAudience accepts claims whose aud names the request's path. The
-// scheme, host, query and a trailing slash are ignored, so tokens signed for
-// the endpoint behind a reverse proxy still work.
+// checkRESTAudience accepts claims whose aud names the request's path,
+// compared as the client escaped it: users/u%2Fgroups%2Fg is one user id,
+// not the path users/u/groups/g. Only what the REST spec (§4.1) says the
+// service is lenient about is ignored: the scheme and host (so tokens
+// signed for the endpoint behind a reverse proxy still work), the query
+// and a trailing slash. The fixed segments and the hub name, which is
+// case-insensitive, compare without case; every name below the hub
+// (groups, users, connections) compares exactly.
 func checkRESTAudience(claims *tokenClaims, r *http.Request) error {
-	want := strings.TrimSuffix(strings.ToLower(r.URL.Path), "/")
+	requested := r.RequestURI // as the client sent it
+	if requested == "" {
+		requested = r.URL.EscapedPath()
+	}
+	want := strings.Split(strings.TrimSuffix(uriPath(requested), "/"), "/")
 	for _, aud := range claims.Audience {
-		if audiencePath(aud) == want {
+		if sameRESTPath(strings.Split(strings.TrimSuffix(uriPath(aud), "/"), "/"), want) {
 			return nil
 		}
 	}
-	return fmt.Errorf("the access token's audience does not match the request URL %s", r.URL.Path)
+	return fmt.Errorf("the access token's audience does not match the request URL %s", r.URL.EscapedPath())
 }
 
-// checkClientAudience accepts claims whose aud ends in client/hubs/{hub}.
+// sameRESTPath compares the segments of two escaped REST paths,
+// /api/hubs/{hub}/...: the first four without case, the rest exactly.
+func sameRESTPath(got, want []string) bool {
+	if len(got) != len(want) {
+		return false
+	}
+	for i := range got {
+		if i < 4 && !strings.EqualFold(got[i], want[i]) || i >= 4 && got[i] != want[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// checkClientAudience accepts claims whose aud is the client URL of the
+// hub, {endpoint}/client/hubs/{hub}: any scheme and host, the hub without
+// case, a trailing slash or a query ignored. The one leniency beyond that
+// is for the Java SDK bug that dropped the slash before "client"
+// (http://localhost:8080client/hubs/hub, REST spec §11), which the
+// service's own SDKs produced.
 func checkClientAudience(claims *tokenClaims, hub string) error {
-	want := "client/hubs/" + hubKey(hub)
 	for _, aud := range claims.Audience {
-		if strings.HasSuffix(audiencePath(aud), want) {
+		path := strings.TrimSuffix(uriPath(aud), "/")
+		rest, ok := strings.CutPrefix(path, "/client/hubs/")
+		if !ok {
+			rest, ok = strings.CutPrefix(path, "/hubs/")
+			ok = ok && javaClientAudience(aud)
+		}
+		if ok && strings.EqualFold(rest, hub) {
 			return nil
 		}
 	}
 	return fmt.Errorf("the access token's audience is not this hub's client URL (…/client/hubs/%s)", hub)
+}
+
+// javaClientAudience reports whether aud is shaped like the audience of the
+// Java SDK bug: scheme://host:portclient/hubs/...
+func javaClientAudience(aud string) bool {
+	_, rest, ok := strings.Cut(aud, "://")
+	host, _, _ := strings.Cut(rest, "/")
+	return ok && strings.HasSuffix(strings.ToLower(host), "client")
 }

@@ -3,6 +3,7 @@ package service
 import (
 	"crypto/subtle"
 	"errors"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -53,7 +54,13 @@ func (s *Service) serveClient(w http.ResponseWriter, r *http.Request) {
 	if token == "" {
 		token = bearerToken(r)
 	}
-	claims, err := parseToken(token, s.key)
+	var claims *tokenClaims
+	if token == "" {
+		err = errors.New("no access token: connect with the client access token in the access_token query parameter " +
+			"(…/client/hubs/" + hubName + "?access_token=<token>), or in an Authorization: Bearer header")
+	} else {
+		claims, err = parseToken(token, s.key)
+	}
 	if err == nil {
 		err = checkClientAudience(claims, hubName)
 	}
@@ -115,9 +122,8 @@ func (s *Service) serveClient(w http.ResponseWriter, r *http.Request) {
 		s.sockets.Done()
 		return
 	}
-	ws.SetReadLimit(maxFrameSize)
 	c.mu.Lock()
-	sock.ws = ws
+	s.attachSocket(sock, ws)
 	if len(c.queue) > 0 { // the connected message, and whatever came meanwhile
 		c.startWriterLocked()
 	}
@@ -190,9 +196,44 @@ func rolePermissions(roles []string) map[string]bool {
 }
 
 // newSocket wraps ws for a connection.
-func newSocket(ws *websocket.Conn) *socket {
+func (s *Service) newSocket(ws *websocket.Conn) *socket {
+	sock := &socket{}
+	s.attachSocket(sock, ws)
+	return sock
+}
+
+// attachSocket makes ws the WebSocket of sock: it limits the frame size,
+// notes everything the client sends (pings and pongs included) for the
+// keep-alive sweep, and bounds the first read. The caller holds the
+// connection's mutex, if sock belongs to one yet.
+func (s *Service) attachSocket(sock *socket, ws *websocket.Conn) {
 	ws.SetReadLimit(maxFrameSize)
-	return &socket{ws: ws}
+	now := time.Now()
+	sock.lastHeard = now
+	ws.SetReadDeadline(s.readDeadline(now))
+	ws.SetPongHandler(func(string) error {
+		sock.hear()
+		return nil
+	})
+	ws.SetPingHandler(func(data string) error {
+		sock.hear()
+		err := ws.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(s.writeWait))
+		if err == websocket.ErrCloseSent {
+			return nil
+		}
+		if e, ok := err.(net.Error); ok && e.Timeout() {
+			return nil
+		}
+		return err
+	})
+	sock.ws = ws
+}
+
+// hear notes that the client sent something.
+func (sock *socket) hear() {
+	if !sock.heard.Load() {
+		sock.heard.Store(true)
+	}
 }
 
 // recoverConnection attaches a new socket to a dropped reliable connection
@@ -215,7 +256,7 @@ func (s *Service) recoverConnection(w http.ResponseWriter, r *http.Request, head
 		ws.Close()
 		return
 	}
-	sock := newSocket(ws)
+	sock := s.newSocket(ws)
 	err = errNotRecoverable
 	if c != nil && c.kind == reliableClient && chooseKind(websocket.Subprotocols(r)) == reliableClient &&
 		subtle.ConstantTimeCompare([]byte(token), []byte(c.reconnectToken)) == 1 {
@@ -273,11 +314,13 @@ func (c *connection) readLoop(sock *socket) {
 	var err error
 	for {
 		var frame []byte
-		_, frame, err = sock.ws.ReadMessage()
+		var kind int
+		kind, frame, err = sock.ws.ReadMessage()
 		if err != nil {
 			break
 		}
-		c.handleFrame(frame)
+		sock.hear()
+		c.handleFrame(kind, frame)
 	}
 	sock.ws.Close()
 	c.socketEnded(sock, err)
@@ -319,7 +362,9 @@ func (c *connection) socketEnded(sock *socket, err error) {
 		return
 	}
 	c.ended = true
+	c.releaseLocked()
 	c.mu.Unlock()
+	s.undrain(c)
 	reason := "closed"
 	if err != nil {
 		reason = err.Error()

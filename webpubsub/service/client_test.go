@@ -197,14 +197,19 @@ func TestClient_EventWithoutHandler(t *testing.T) {
 func TestClient_InvalidMessages(t *testing.T) {
 	ts := newTestService(t)
 	for _, c := range []struct{ message, mention string }{
-		{`not json`, "not a valid JSON"},
-		{`{"type":"dance"}`, `unsupported message type "dance"`},
-		{`{"group":"g"}`, "no type"},
-		{`{"type":"joinGroup"}`, "group"},
+		{`not json`, "The message is not valid JSON: invalid character 'o' in literal null (expecting 'u') (at byte 2)."},
+		{`{"type":"dance"}`, `The message type "dance" is not supported.`},
+		{`{"group":"g"}`, "The message has no type"},
+		{`{"type":"joinGroup"}`, "joinGroup: invalid group name: it must not be empty."},
 		{`{"type":"sendToGroup","group":"g","dataType":"text","data":5}`, "JSON string"},
 		{`{"type":"sendToGroup","group":"g","dataType":"binary","data":"%%%"}`, "base64"},
 		{`{"type":"event","event":"1bad","data":"x"}`, "event name"},
-		{`{"type":"joinGroup","group":"g","ackId":-1}`, "not a valid JSON"},
+		{`{"type":"joinGroup","group":"g","ackId":-1}`, "The field ackId must be a whole number from 0 to 18446744073709551615, not -1."},
+		{`{"type":"joinGroup","group":"g","ackId":"1"}`, "The field ackId must be a whole number from 0 to 18446744073709551615, not a string."},
+		{`{"type":"joinGroup","group":["g"]}`, "The field group must be a string, not an array."},
+		{`{"type":"sendToGroup","group":"g","noEcho":1,"data":1}`, "The field noEcho must be true or false, not a number."},
+		{`[1]`, "The message must be a JSON object, not an array."},
+		{`{"type":"ping"`, "The message is not complete JSON: it ends too soon."},
 	} {
 		ws, _ := ts.connectJSON(t, jsonSubprotocol, "chat", "", nil, nil)
 		writeJSON(t, ws, c.message)
@@ -215,6 +220,11 @@ func TestClient_InvalidMessages(t *testing.T) {
 		ce := readClose(t, ws)
 		if ce.Code != websocket.CloseInvalidFramePayloadData || !strings.Contains(ce.Text, c.mention) {
 			t.Errorf("%s: closed with %v, want 1007 mentioning %q", c.message, ce, c.mention)
+		}
+		for _, internal := range []string{"Go struct", "clientMessage", "json:", "uint64"} {
+			if strings.Contains(ce.Text, internal) {
+				t.Errorf("%s: the close reason %q shows Go internals (%s)", c.message, ce.Text, internal)
+			}
 		}
 	}
 }

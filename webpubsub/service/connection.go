@@ -2,9 +2,12 @@ package service
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gorilla/websocket"
 )
@@ -12,12 +15,23 @@ import (
 // Limits of a connection.
 const (
 	maxFrameSize       = 1 << 20 // larger client frames close the connection with 1009
-	maxQueuedFrames    = 8192    // a client this far behind is closed as too slow
 	maxUnacked         = 1000    // unacknowledged messages a reliable connection may hold
 	maxUnackedBytes    = 16 << 20
 	recoveryWindow     = 30 * time.Second // how long a dropped reliable connection waits for its client
 	closeHandshakeWait = 5 * time.Second  // how long to wait for the client's close frame
-	writeTimeout       = 10 * time.Second
+	defaultWriteWait   = 10 * time.Second // how long one frame may take to write
+
+	// frameOverhead is what a queued frame costs besides its payload; it
+	// is counted against Options.MaxQueueBytes, so that a flood of tiny
+	// frames (acks, pongs) is bounded too.
+	frameOverhead = 64
+)
+
+// The reasons the service closes a connection with on its own, named as the
+// real service names them in its metrics.
+const (
+	reasonSlowClient  = "SlowClient"
+	reasonPingTimeout = "PingTimeout"
 )
 
 // clientKind is the kind of a client connection, set by its subprotocol.
@@ -58,6 +72,7 @@ type connection struct {
 	mu             sync.Mutex
 	sock           *socket // nil while a reliable connection waits for recovery
 	queue          []outgoing
+	queued         int // the bytes of queue, as outgoing.size counts them
 	ended          bool
 	nextSeq        uint64
 	unacked        []sequenced
@@ -73,20 +88,31 @@ type connection struct {
 type socket struct {
 	ws *websocket.Conn // nil until the handshake is done; then set once, under connection.mu
 
+	// heard is set by the reader whenever the client sends anything (a
+	// frame, a pong, a ping); the keep-alive sweep clears it.
+	heard atomic.Bool
+	// dropped is set when the connection was closed as too slow: the
+	// writer skips the data frames it still holds.
+	dropped atomic.Bool
+
 	// Guarded by connection.mu.
-	writing bool // a writer goroutine is running, or the socket is done with writing
-	closing bool // a close frame is queued
+	writing   bool      // a writer goroutine is running, or the socket is done with writing
+	closing   bool      // a close frame is queued
+	inFlight  int       // the bytes of the batch the writer is writing
+	lastHeard time.Time // when the sweep last saw heard set (or the socket opened)
 }
 
 // outgoing is one frame in a connection's queue: a data message, a JSON
-// control message (ack, pong, system) or a close frame.
+// control message (ack, pong, system), a ping or a close frame.
 type outgoing struct {
 	msg         *outMessage
 	seq         uint64 // the sequenceId of msg on a reliable connection
 	control     []byte
+	ping        bool
 	close       bool
 	closeCode   int
 	closeReason string
+	size        int // what the frame counts against Options.MaxQueueBytes
 }
 
 // sequenced is a message a reliable client has not acknowledged yet.
@@ -113,7 +139,7 @@ func (c *connection) send(m *outMessage) {
 			return
 		}
 	}
-	c.queueLocked(outgoing{msg: m, seq: seq})
+	c.queueLocked(outgoing{msg: m, seq: seq, size: m.wireSize(c.kind) + frameOverhead})
 }
 
 // sendControl queues a JSON control frame (ack, pong, system message).
@@ -121,23 +147,48 @@ func (c *connection) sendControl(frame []byte) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !c.ended {
-		c.queueLocked(outgoing{control: frame})
+		c.queueLocked(outgoing{control: frame, size: len(frame) + frameOverhead})
 	}
 }
 
 // queueLocked appends o to the socket's queue and makes sure a writer
 // runs. It drops o while no socket is attached (reliable data stays in
-// unacked) and closes a client that has fallen maxQueuedFrames behind.
+// unacked). A client whose queue, with the batch its writer is writing,
+// would pass Options.MaxQueueBytes is closed as a slow client; a frame
+// that meets an empty queue is always taken, however large.
 func (c *connection) queueLocked(o outgoing) {
-	if c.sock == nil || c.sock.closing {
+	sock := c.sock
+	if sock == nil || sock.closing {
 		return
 	}
-	if len(c.queue) >= maxQueuedFrames {
-		c.closeLocked(websocket.ClosePolicyViolation, "The client is too slow to receive its messages.")
+	if pending := c.queued + sock.inFlight; pending > 0 && pending+o.size > c.service.maxQueueBytes {
+		c.service.log.Warn("closing a client that does not keep up with its messages", "hub", c.hub.name, "connectionId", c.id,
+			"userId", c.userID, "waitingBytes", pending, "limitBytes", c.service.maxQueueBytes)
+		c.dropLocked(reasonSlowClient)
 		return
 	}
 	c.queue = append(c.queue, o)
+	c.queued += o.size
 	c.startWriterLocked()
+}
+
+// dropLocked ends the connection for reason (SlowClient, PingTimeout): it
+// lets go of every message queued for it, so that their memory can be
+// reclaimed at once, tells the client why (if the client still reads),
+// and takes the connection out of its hub, so nothing more is sent to it.
+func (c *connection) dropLocked(reason string) {
+	c.sock.dropped.Store(true) // the writer skips the data it still holds
+	c.queue, c.queued = nil, 0
+	c.releaseLocked()
+	c.closeLocked(websocket.ClosePolicyViolation, reason)
+	c.service.drain(c)
+	go c.service.removeConnection(c, reason)
+}
+
+// releaseLocked forgets the unacknowledged messages of a connection that
+// ends, so they are not kept alive by it.
+func (c *connection) releaseLocked() {
+	c.unacked, c.unackedBytes = nil, 0
 }
 
 // startWriterLocked starts a writer goroutine for the queue of the current
@@ -169,6 +220,7 @@ func (c *connection) closeLocked(code int, reason string) {
 		return
 	}
 	c.ended = true
+	c.releaseLocked()
 	if c.sock == nil || c.sock.closing {
 		if c.recoveryTimer != nil {
 			c.recoveryTimer.Stop()
@@ -207,17 +259,19 @@ func (c *connection) acknowledge(seq uint64) {
 		c.unackedBytes -= len(c.unacked[n].msg.data)
 		n++
 	}
-	c.unacked = append(c.unacked[:0], c.unacked[n:]...)
+	c.unacked = slices.Delete(c.unacked, 0, n) // clears the tail, which would keep messages alive
 }
 
 // writeLoop writes the queued frames of sock until the queue is empty.
 // After a close frame or a failed write it leaves sock.writing set, so no
-// writer starts again for sock.
+// writer starts again for sock. The bytes of the batch it writes count as
+// in flight until it comes back for the next one.
 func (c *connection) writeLoop(sock *socket) {
 	defer c.service.sockets.Done()
 	var batch []outgoing
 	for {
 		c.mu.Lock()
+		sock.inFlight = 0
 		if c.sock != sock { // the socket ended, or a recovery replaced it: the queue is not sock's
 			c.mu.Unlock()
 			return
@@ -229,12 +283,16 @@ func (c *connection) writeLoop(sock *socket) {
 			return
 		}
 		batch, c.queue = c.queue, batch[:0]
+		sock.inFlight, c.queued = c.queued, 0
 		c.mu.Unlock()
 		for i, o := range batch {
 			batch[i] = outgoing{}
 			if o.close {
 				closeSocket(sock.ws, o.closeCode, o.closeReason)
 				return
+			}
+			if o.msg != nil && sock.dropped.Load() {
+				continue
 			}
 			if err := c.write(sock.ws, o); err != nil {
 				sock.ws.Close()
@@ -251,31 +309,74 @@ func (c *connection) write(ws *websocket.Conn, o outgoing) error {
 	if o.msg != nil && o.msg.expired(c.service.now()) {
 		return nil
 	}
-	ws.SetWriteDeadline(time.Now().Add(writeTimeout))
+	deadline := time.Now().Add(c.service.writeWait)
+	ws.SetWriteDeadline(deadline)
 	switch {
 	case o.control != nil:
 		return ws.WriteMessage(websocket.TextMessage, o.control)
-	case c.kind == plainClient:
-		return ws.WritePreparedMessage(o.msg.plainFrame())
-	case c.kind == jsonClient:
-		return ws.WritePreparedMessage(o.msg.jsonFrame())
+	case o.ping:
+		return ws.WriteControl(websocket.PingMessage, nil, deadline)
+	case c.kind == reliableClient:
+		return o.msg.writeSequenced(ws, o.seq)
 	default:
-		return ws.WriteMessage(websocket.TextMessage, o.msg.sequencedFrame(o.seq))
+		return o.msg.write(ws, c.kind)
 	}
 }
 
 // closeSocket sends a close frame and gives the client closeHandshakeWait
 // to answer before the reader gives up.
 func closeSocket(ws *websocket.Conn, code int, reason string) {
-	if len(reason) > 123 { // a close frame's reason is at most 123 bytes
-		reason = strings.ToValidUTF8(reason[:123], "")
-	}
 	deadline := time.Now().Add(closeHandshakeWait)
-	if err := ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), deadline); err != nil {
+	if err := ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, closeReason(reason)), deadline); err != nil {
 		ws.Close()
 		return
 	}
 	ws.SetReadDeadline(deadline)
+}
+
+// closeReason returns reason as a close frame can carry it: valid UTF-8
+// (WebSocket clients drop a connection whose close reason is not) and at
+// most 123 bytes, cut at a character boundary.
+func closeReason(reason string) string {
+	reason = strings.ToValidUTF8(reason, "\uFFFD")
+	if len(reason) <= maxCloseReason {
+		return reason
+	}
+	cut := maxCloseReason
+	for cut > 0 && !utf8.RuneStart(reason[cut]) {
+		cut--
+	}
+	return reason[:cut]
+}
+
+// maxCloseReason is the most bytes of reason a close frame holds.
+const maxCloseReason = 123
+
+// keepAlive is one keep-alive sweep over c at time now: a client heard
+// from since the last sweep is fine; one silent for the ping timeout is
+// closed with PingTimeout; any other silent one gets a ping. It also moves
+// the socket's read deadline, which bounds every read should the sweeps
+// stop.
+func (c *connection) keepAlive(now time.Time) {
+	s := c.service
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	sock := c.sock
+	if c.ended || sock == nil || sock.ws == nil || sock.closing {
+		return
+	}
+	if sock.heard.Swap(false) {
+		sock.lastHeard = now
+		sock.ws.SetReadDeadline(s.readDeadline(now))
+		return
+	}
+	if now.Sub(sock.lastHeard) >= s.pingTimeout {
+		s.log.Info("closing a client that answered no ping", "hub", c.hub.name, "connectionId", c.id,
+			"userId", c.userID, "silentFor", now.Sub(sock.lastHeard).Round(time.Millisecond))
+		c.dropLocked(reasonPingTimeout)
+		return
+	}
+	c.queueLocked(outgoing{ping: true, size: frameOverhead})
 }
 
 // errNotRecoverable is why a recovery attempt failed.

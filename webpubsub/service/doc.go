@@ -14,12 +14,26 @@
 //
 // Where the public documentation is silent: hub names are compared
 // case-insensitively; tokens get 30 seconds of clock skew; a REST token's
-// aud must name the request path (scheme, host, query and a trailing slash
-// are ignored) and a client token's aud must end in client/hubs/{hub}; a
-// user added to a group takes its later connections along while it stays
-// connected; grant and revoke without targetName act on every group; a REST
-// close takes the connection out of its hub at once; messageTtlSeconds drops
-// messages still queued when they expire; a client more than 8192 frames
-// behind is closed with 1008; a dropped reliable connection stays in its
+// aud must name the request path as the client escaped it (scheme, host,
+// query and a trailing slash are ignored, and the hub's case) and a client
+// token's aud must be {endpoint}/client/hubs/{hub}; a user added to a group
+// takes its later connections along while it stays connected; grant and
+// revoke without targetName act on every group; a REST close takes the
+// connection out of its hub at once; messageTtlSeconds drops messages still
+// queued when they expire; a dropped reliable connection stays in its
 // groups, buffering, for 30 seconds.
+//
+// Text is UTF-8 everywhere a client receives it in a text frame: REST
+// text/plain and application/json bodies, client text frames and close
+// reasons that are not valid UTF-8 are refused (400, or close code 1007)
+// before anything reaches another client.
+//
+// Slow and silent clients: a connection whose queue of messages not yet
+// written passes Options.MaxQueueBytes (16 MiB) is closed with the reason
+// SlowClient and its messages are let go, so one client that stops reading
+// cannot hold the service's memory; a client silent for
+// Options.PingTimeout, though pinged every Options.PingInterval, is closed
+// with the reason PingTimeout. Both use close code 1008, after which the
+// reliable protocol does not try to recover. Every read and write has a
+// deadline.
 package service

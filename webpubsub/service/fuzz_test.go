@@ -2,7 +2,9 @@ package service
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // FuzzDecodeClientMessage feeds arbitrary frames to the JSON protocol
@@ -21,6 +23,9 @@ func FuzzDecodeClientMessage(f *testing.F) {
 			if err.Error() == "" {
 				t.Fatal("an empty error")
 			}
+			if msg := err.Error(); strings.Contains(msg, "Go ") || strings.Contains(msg, "clientMessage") || strings.Contains(msg, "json:") {
+				t.Fatalf("the error shows Go internals: %s", msg)
+			}
 			return
 		}
 		switch m.Type {
@@ -36,11 +41,18 @@ func FuzzDecodeClientMessage(f *testing.F) {
 				t.Fatalf("json payload %q is not JSON", m.payload)
 			}
 			msg := &outMessage{from: "group", group: m.Group, dataType: m.DataType, data: m.payload}
-			if !json.Valid(msg.sequencedFrame(7)) {
-				t.Fatalf("re-encoded message is not JSON: %s", msg.sequencedFrame(7))
+			msg.encodeJSON()
+			sequenced := append([]byte(`{"sequenceId":7,`), msg.json[1:]...)
+			if !json.Valid(msg.json) || !json.Valid(sequenced) {
+				t.Fatalf("re-encoded message is not JSON: %s", sequenced)
 			}
-			if msg.plainFrame() == nil || msg.jsonFrame() == nil {
-				t.Fatal("no prepared frame")
+			if (msg.jsonPrepared == nil) != (len(msg.json) > maxPreparedSize) {
+				t.Fatal("a small message has no prepared frame")
+			}
+			// The service checks frames for UTF-8 before it decodes them;
+			// from a valid frame, every text it forwards is valid too.
+			if utf8.Valid(frame) && (!utf8.Valid(msg.json) || m.DataType != dataBinary && !utf8.Valid(m.payload)) {
+				t.Fatalf("valid UTF-8 frame %q gave invalid UTF-8 text", frame)
 			}
 		case "sequenceAck":
 			if m.SequenceID == nil {

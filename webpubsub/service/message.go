@@ -19,7 +19,9 @@ const (
 
 // outMessage is one data message on its way to one or many connections.
 // Each wire form is encoded once, on first use, and shared by every socket
-// that receives it.
+// that receives it. Small messages are also framed once
+// (websocket.PreparedMessage); large ones are written from the shared
+// bytes, as a prepared copy would double the memory they hold.
 type outMessage struct {
 	from       string // "server" or "group"
 	group      string // for from "group"
@@ -29,47 +31,79 @@ type outMessage struct {
 	expires    time.Time
 
 	plainOnce sync.Once
-	plain     *websocket.PreparedMessage
+	plain     *websocket.PreparedMessage // nil for a large message
 
-	jsonOnce sync.Once
-	json     *websocket.PreparedMessage // for json.webpubsub.azure.v1
-	jsonTail []byte                     // the JSON after its '{', for sequenced copies
+	jsonOnce     sync.Once
+	json         []byte                     // the message for json.webpubsub.azure.v1
+	jsonPrepared *websocket.PreparedMessage // json framed, nil for a large message
 }
+
+// maxPreparedSize is the largest message framed once for all its sockets.
+const maxPreparedSize = 32 << 10
 
 // expired reports whether the message's time to live has passed.
 func (m *outMessage) expired(now time.Time) bool {
 	return !m.expires.IsZero() && now.After(m.expires)
 }
 
-// plainFrame returns the frame a client without subprotocol receives: the
-// payload itself, in a binary frame for binary data and a text frame
-// otherwise.
-func (m *outMessage) plainFrame() *websocket.PreparedMessage {
-	m.plainOnce.Do(func() {
-		kind := websocket.TextMessage
+// wireSize estimates the bytes of the frame a client of kind receives,
+// without encoding it: the payload, base64 for binary data in JSON, and
+// room for the JSON envelope.
+func (m *outMessage) wireSize(kind clientKind) int {
+	switch {
+	case kind == plainClient:
+		return len(m.data)
+	case m.dataType == dataBinary:
+		return (len(m.data)+2)/3*4 + 128 + len(m.group) + len(m.fromUserID)
+	default:
+		return len(m.data) + 128 + len(m.group) + len(m.fromUserID)
+	}
+}
+
+// write writes the message to a client without subprotocol (the payload
+// itself, in a binary frame for binary data and a text frame otherwise)
+// or to a json.webpubsub.azure.v1 client.
+func (m *outMessage) write(ws *websocket.Conn, kind clientKind) error {
+	if kind == plainClient {
+		frameType := websocket.TextMessage
 		if m.dataType == dataBinary {
-			kind = websocket.BinaryMessage
+			frameType = websocket.BinaryMessage
 		}
-		m.plain, _ = websocket.NewPreparedMessage(kind, m.data)
-	})
-	return m.plain
+		if len(m.data) > maxPreparedSize {
+			return ws.WriteMessage(frameType, m.data)
+		}
+		m.plainOnce.Do(func() { m.plain, _ = websocket.NewPreparedMessage(frameType, m.data) })
+		return ws.WritePreparedMessage(m.plain)
+	}
+	m.encodeJSON()
+	if m.jsonPrepared == nil {
+		return ws.WriteMessage(websocket.TextMessage, m.json)
+	}
+	return ws.WritePreparedMessage(m.jsonPrepared)
 }
 
-// jsonFrame returns the frame a json.webpubsub.azure.v1 client receives.
-func (m *outMessage) jsonFrame() *websocket.PreparedMessage {
+// writeSequenced writes the message to a json.reliable.webpubsub.azure.v1
+// client: the JSON message with its sequenceId first, written around the
+// shared encoding rather than copied.
+func (m *outMessage) writeSequenced(ws *websocket.Conn, seq uint64) error {
 	m.encodeJSON()
-	return m.json
-}
-
-// sequencedFrame returns the text a json.reliable.webpubsub.azure.v1
-// client receives: the JSON message with its sequenceId.
-func (m *outMessage) sequencedFrame(seq uint64) []byte {
-	m.encodeJSON()
-	b := make([]byte, 0, len(m.jsonTail)+32)
-	b = append(b, `{"sequenceId":`...)
-	b = strconv.AppendUint(b, seq, 10)
-	b = append(b, ',')
-	return append(b, m.jsonTail...)
+	var head [40]byte
+	prefix := append(head[:0], `{"sequenceId":`...)
+	prefix = strconv.AppendUint(prefix, seq, 10)
+	prefix = append(prefix, ',')
+	w, err := ws.NextWriter(websocket.TextMessage)
+	if err != nil {
+		return err
+	}
+	if _, err := w.Write(prefix); err != nil {
+		w.Close()
+		return err
+	}
+	if _, err := w.Write(m.json[1:]); err != nil { // the JSON after its '{'
+		w.Close()
+		return err
+	}
+	return w.Close()
 }
 
 func (m *outMessage) encodeJSON() {
@@ -108,7 +142,9 @@ func (m *outMessage) encodeJSON() {
 				Data     json.RawMessage `json:"data"`
 			}{"message", "server", m.dataType, data})
 		}
-		m.jsonTail = b[1:]
-		m.json, _ = websocket.NewPreparedMessage(websocket.TextMessage, b)
+		m.json = b
+		if len(b) <= maxPreparedSize {
+			m.jsonPrepared, _ = websocket.NewPreparedMessage(websocket.TextMessage, b)
+		}
 	})
 }

@@ -23,11 +23,13 @@ func checkHub(hub string) error {
 }
 
 // checkGroup returns an error naming the problem when group is not a valid
-// group name: 1 to 1024 characters, not all whitespace.
+// group name: 1 to 1024 characters of UTF-8 text, not all whitespace.
 func checkGroup(group string) error {
 	switch {
 	case group == "":
 		return fmt.Errorf("invalid group name: it must not be empty")
+	case !utf8.ValidString(group):
+		return fmt.Errorf("invalid group name %q: it must be valid UTF-8 text", group)
 	case utf8.RuneCountInString(group) > maxGroupLength:
 		return fmt.Errorf("invalid group name: it has %d characters, the limit is %d", utf8.RuneCountInString(group), maxGroupLength)
 	case strings.TrimSpace(group) == "":

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gorilla/websocket"
 
@@ -23,6 +24,11 @@ const maxBodySize = 1 << 20
 
 // defaultCloseReason is the reason clients see when a REST close gives none.
 const defaultCloseReason = "Connection closed by the app server."
+
+// maxReasonLength is the longest close reason a REST close accepts, in
+// characters. JSON clients get all of it in their disconnected message;
+// the close frame carries its first 123 bytes.
+const maxReasonLength = 1024
 
 // sendRequest is a parsed send operation: the message and who must not get it.
 type sendRequest struct {
@@ -53,7 +59,7 @@ func (s *Service) readSend(w http.ResponseWriter, r *http.Request, from, group s
 			fmt.Sprintf("unsupported Content-Type %q: use text/plain, application/json or application/octet-stream", r.Header.Get("Content-Type")))
 		return nil
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodySize))
+	body, err := readBody(w, r)
 	var tooLarge *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooLarge):
@@ -62,6 +68,12 @@ func (s *Service) readSend(w http.ResponseWriter, r *http.Request, from, group s
 		return nil
 	case err != nil:
 		writeError(w, r, http.StatusBadRequest, "Error.BadRequest", "Body", "reading the message: "+err.Error())
+		return nil
+	case dataType != dataBinary && !utf8.Valid(body):
+		// Clients receive text and JSON in text frames, which must be
+		// UTF-8: browsers drop a connection that receives anything else.
+		writeError(w, r, http.StatusBadRequest, "Error.BadRequest", "Body",
+			fmt.Sprintf("the message is not valid UTF-8, but Content-Type is %s; send other bytes as application/octet-stream", strings.ToLower(mediaType)))
 		return nil
 	case dataType == dataJSON && !json.Valid(body):
 		writeError(w, r, http.StatusBadRequest, "Error.BadRequest", "Body", "the message is not valid JSON, but Content-Type is application/json")
@@ -92,6 +104,21 @@ func (s *Service) readSend(w http.ResponseWriter, r *http.Request, from, group s
 		req.excluded[id] = true
 	}
 	return req
+}
+
+// readBody reads a request body of at most maxBodySize bytes. A body of
+// known length is read into a buffer of exactly that size, so a large
+// message costs its size once and leaves no garbage behind.
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	body := http.MaxBytesReader(w, r.Body, maxBodySize)
+	if n := r.ContentLength; n > 0 && n <= maxBodySize {
+		b := make([]byte, n)
+		if _, err := io.ReadFull(body, b); err != nil {
+			return nil, err
+		}
+		return b, nil
+	}
+	return io.ReadAll(body)
 }
 
 // sendToAll is POST /api/hubs/{hub}/:send.
@@ -181,8 +208,15 @@ func (s *Service) closeTargets(w http.ResponseWriter, r *http.Request, choose fu
 		excluded[id] = true
 	}
 	reason := query.Get("reason")
-	if reason == "" {
+	switch {
+	case reason == "":
 		reason = defaultCloseReason
+	case !utf8.ValidString(reason):
+		writeBadParameter(w, r, "reason", "The reason must be valid UTF-8 text: clients receive it in a close frame.")
+		return
+	case utf8.RuneCountInString(reason) > maxReasonLength:
+		writeBadParameter(w, r, "reason", fmt.Sprintf("The reason has %d characters; the limit is %d.", utf8.RuneCountInString(reason), maxReasonLength))
+		return
 	}
 	var targets []*connection
 	s.mu.RLock()
@@ -351,12 +385,16 @@ type groupsRequest struct {
 // answers and returns false.
 func readGroupsRequest(w http.ResponseWriter, r *http.Request) (*groupsRequest, *odata.Expr, bool) {
 	var req groupsRequest
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodySize))
+	body, err := readBody(w, r)
 	if err == nil {
 		err = json.Unmarshal(body, &req)
 	}
 	if err != nil {
-		writeBadParameter(w, r, "groupsToAdd", fmt.Sprintf(`The body must be a JSON object like {"groups":["g1"],"filter":"userId eq 'u1'"}: %v.`, err))
+		problem := "The body could not be read: " + err.Error() + "."
+		if !errors.As(err, new(*http.MaxBytesError)) {
+			problem = describeJSONError("The body", err)
+		}
+		writeBadParameter(w, r, "groupsToAdd", problem+` It must be a JSON object like {"groups":["g1"],"filter":"userId eq 'u1'"}.`)
 		return nil, nil, false
 	}
 	if len(req.Groups) == 0 {

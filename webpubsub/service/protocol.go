@@ -6,7 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"reflect"
 	"strconv"
+	"strings"
 )
 
 // The subprotocols a client may ask for. Any other (or none) makes a plain
@@ -37,53 +40,107 @@ type clientMessage struct {
 const maxEventNameLength = 128
 
 // decodeClientMessage decodes one frame of the JSON subprotocol. The error
-// says what is wrong; the service closes the connection with it (code 1007).
+// says in plain words what is wrong; the service closes the connection
+// with it (code 1007), so the client sees it as the close reason.
 func decodeClientMessage(frame []byte) (*clientMessage, error) {
 	var m clientMessage
 	dec := json.NewDecoder(bytes.NewReader(frame))
 	if err := dec.Decode(&m); err != nil {
-		return nil, fmt.Errorf("the message is not a valid JSON object of the json.webpubsub.azure.v1 protocol: %w", err)
+		return nil, errors.New(describeJSONError("The message", err))
 	}
 	if dec.More() {
-		return nil, errors.New("the message has data after its JSON object")
+		return nil, errors.New("The message has more data after its JSON object.")
 	}
 	switch m.Type {
 	case "joinGroup", "leaveGroup":
 		if err := checkGroup(m.Group); err != nil {
-			return nil, fmt.Errorf("%s: %w", m.Type, err)
+			return nil, fmt.Errorf("%s: %w.", m.Type, err)
 		}
 	case "sendToGroup":
 		if err := checkGroup(m.Group); err != nil {
-			return nil, fmt.Errorf("sendToGroup: %w", err)
+			return nil, fmt.Errorf("sendToGroup: %w.", err)
 		}
 		if err := m.decodeData(true); err != nil {
-			return nil, fmt.Errorf("sendToGroup: %w", err)
+			return nil, fmt.Errorf("sendToGroup: %w.", err)
 		}
 	case "event":
 		if err := checkEventName(m.Event); err != nil {
 			return nil, err
 		}
 		if err := m.decodeData(false); err != nil {
-			return nil, fmt.Errorf("event: %w", err)
+			return nil, fmt.Errorf("event: %w.", err)
 		}
 	case "sequenceAck":
 		if m.SequenceID == nil {
-			return nil, errors.New("sequenceAck: sequenceId is missing")
+			return nil, errors.New("sequenceAck: the sequenceId is missing.")
 		}
 	case "ping":
 	case "":
-		return nil, errors.New("the message has no type")
+		return nil, errors.New(`The message has no type; json.webpubsub.azure.v1 messages have a "type" such as "sendToGroup".`)
 	default:
-		return nil, fmt.Errorf("unsupported message type %q", m.Type)
+		return nil, fmt.Errorf("The message type %q is not supported.", m.Type)
 	}
 	return &m, nil
+}
+
+// describeJSONError says in plain words why JSON did not decode into one of
+// the service's structs, without the Go names that encoding/json puts in
+// its errors; subject names the JSON, e.g. "The message".
+func describeJSONError(subject string, err error) string {
+	var syntax *json.SyntaxError
+	var typeErr *json.UnmarshalTypeError
+	switch {
+	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
+		return subject + " is not complete JSON: it ends too soon."
+	case errors.As(err, &syntax):
+		return fmt.Sprintf("%s is not valid JSON: %s (at byte %d).", subject, strings.TrimPrefix(syntax.Error(), "json: "), syntax.Offset)
+	case errors.As(err, &typeErr) && typeErr.Field == "":
+		return fmt.Sprintf("%s must be a JSON object, not %s.", subject, withArticle(typeErr.Value))
+	case errors.As(err, &typeErr):
+		return fmt.Sprintf("The field %s must be %s, not %s.", typeErr.Field, describeType(typeErr.Type), withArticle(typeErr.Value))
+	}
+	return subject + " is not valid JSON."
+}
+
+// describeType names what a field of clientMessage takes.
+func describeType(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Uint64:
+		return "a whole number from 0 to 18446744073709551615"
+	case reflect.Slice:
+		if t.Elem().Kind() == reflect.String {
+			return "an array of strings"
+		}
+	}
+	return "another JSON value"
+}
+
+// withArticle names the JSON value encoding/json describes ("string",
+// "number -1", "array") as a sentence does: "a string", "-1", "an array".
+func withArticle(value string) string {
+	if number, ok := strings.CutPrefix(value, "number "); ok {
+		return number
+	}
+	switch value {
+	case "":
+		return "this value"
+	case "bool":
+		return "a boolean"
+	case "array", "object":
+		return "an " + value
+	}
+	return "a " + value
 }
 
 // checkEventName checks an event name: a letter, then up to 127 letters,
 // digits or the characters _ . -.
 func checkEventName(name string) error {
 	if name == "" {
-		return errors.New("event: the event name is missing")
+		return errors.New("event: the event name is missing.")
 	}
 	ok := len(name) <= maxEventNameLength
 	for i, r := range name {
@@ -93,7 +150,7 @@ func checkEventName(name string) error {
 		}
 	}
 	if !ok {
-		return fmt.Errorf("event: invalid event name %q: it starts with a letter and has at most 128 letters, digits or _ . - characters", name)
+		return fmt.Errorf("event: the event name %q is not valid: it starts with a letter and has at most 128 letters, digits or _ . - characters.", name)
 	}
 	return nil
 }
@@ -105,7 +162,7 @@ func (m *clientMessage) decodeData(required bool) error {
 	}
 	if len(m.Data) == 0 {
 		if required {
-			return errors.New("data is missing")
+			return errors.New("the data is missing")
 		}
 		m.Data = json.RawMessage("null")
 	}
@@ -113,7 +170,7 @@ func (m *clientMessage) decodeData(required bool) error {
 	case dataJSON:
 		var buf bytes.Buffer
 		if err := json.Compact(&buf, m.Data); err != nil {
-			return fmt.Errorf("data is not valid JSON: %w", err)
+			return fmt.Errorf("the data is not valid JSON: %s", strings.TrimPrefix(err.Error(), "json: "))
 		}
 		m.payload = buf.Bytes()
 	case dataText:
@@ -129,11 +186,11 @@ func (m *clientMessage) decodeData(required bool) error {
 		}
 		b, err := base64.StdEncoding.DecodeString(encoded)
 		if err != nil {
-			return fmt.Errorf(`data is not valid base64: %w`, err)
+			return fmt.Errorf("the data is not valid base64: %v", err)
 		}
 		m.payload = b
 	default:
-		return fmt.Errorf(`unsupported dataType %q: use "json", "text" or "binary"`, m.DataType)
+		return fmt.Errorf(`the dataType %q is not supported: use "json", "text" or "binary"`, m.DataType)
 	}
 	return nil
 }

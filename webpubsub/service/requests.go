@@ -2,13 +2,21 @@ package service
 
 import (
 	"fmt"
+	"unicode/utf8"
 
 	"github.com/gorilla/websocket"
 )
 
-// handleFrame handles one frame from the client. JSON-subprotocol clients
-// may send their messages in text or binary frames.
-func (c *connection) handleFrame(frame []byte) {
+// handleFrame handles one frame (of websocket frame type kind) from the
+// client. JSON-subprotocol clients may send their messages in text or
+// binary frames. A frame that must be text and is not valid UTF-8 closes
+// the connection with 1007 before anything of it is forwarded: receivers
+// such as browsers drop a connection that delivers invalid UTF-8 text.
+func (c *connection) handleFrame(kind int, frame []byte) {
+	if (kind == websocket.TextMessage || c.kind != plainClient) && !utf8.Valid(frame) {
+		c.close(websocket.CloseInvalidFramePayloadData, "The message is not valid UTF-8 text; send binary data in a binary frame, or as dataType binary.")
+		return
+	}
 	if c.kind == plainClient {
 		// With no event handler there is nobody to take the frame: the
 		// service drops the connection, as the real one does.
