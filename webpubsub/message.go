@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"mime"
 	"strings"
+	"unicode/utf8"
 )
 
 // The three content types the REST API accepts for a message.
@@ -32,7 +33,8 @@ func JSONMessage(v any) (Message, error) {
 	return Message{ContentType: ContentTypeJSON, Data: data}, nil
 }
 
-// TextMessage is a text/plain message: clients receive exactly s.
+// TextMessage is a text/plain message: clients receive exactly s, which
+// must be valid UTF-8 (use BinaryMessage for other bytes).
 func TextMessage(s string) Message {
 	return Message{ContentType: ContentTypeText, Data: []byte(s)}
 }
@@ -42,7 +44,8 @@ func BinaryMessage(b []byte) Message {
 	return Message{ContentType: ContentTypeBinary, Data: b}
 }
 
-// validate checks the content type, and that a JSON message is valid JSON.
+// validate checks the content type, that a text or JSON message is valid
+// UTF-8, and that a JSON message is valid JSON.
 func (m Message) validate(op string) error {
 	if m.ContentType == "" {
 		return invalidf(op, "message has no content type (want %s, %s or %s)", ContentTypeJSON, ContentTypeText, ContentTypeBinary)
@@ -51,12 +54,18 @@ func (m Message) validate(op string) error {
 	if err != nil {
 		return invalidf(op, "content type %q: %v", m.ContentType, err)
 	}
-	switch strings.ToLower(mediaType) {
-	case ContentTypeJSON:
-		if !json.Valid(m.Data) {
+	switch mediaType = strings.ToLower(mediaType); mediaType {
+	case ContentTypeJSON, ContentTypeText:
+		// Clients receive text and JSON in text frames, which must be
+		// UTF-8 (json.Valid does not check that); the service refuses
+		// anything else.
+		if !utf8.Valid(m.Data) {
+			return invalidf(op, "message has content type %s but is not valid UTF-8 text; send bytes as %s (BinaryMessage)", mediaType, ContentTypeBinary)
+		}
+		if mediaType == ContentTypeJSON && !json.Valid(m.Data) {
 			return invalidf(op, "message has content type %s but is not valid JSON", ContentTypeJSON)
 		}
-	case ContentTypeText, ContentTypeBinary:
+	case ContentTypeBinary:
 	default:
 		return invalidf(op, "content type %q is not accepted (want %s, %s or %s)", m.ContentType, ContentTypeJSON, ContentTypeText, ContentTypeBinary)
 	}

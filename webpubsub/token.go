@@ -45,7 +45,8 @@ type TokenOptions struct {
 	Roles []string
 	// Groups are joined when the connection opens.
 	Groups []string
-	// MinutesToExpire is the token's lifetime; 0 means 60.
+	// MinutesToExpire is the token's lifetime, from MinMinutesToExpire to
+	// MaxMinutesToExpire; 0 means DefaultMinutesToExpire (60).
 	MinutesToExpire int
 	// ClientProtocol selects the client path; "" means default.
 	ClientProtocol ClientProtocol
@@ -89,10 +90,12 @@ func (c *Client) GetClientAccessToken(opts *TokenOptions) (ClientAccessToken, er
 	}
 	minutes := opts.MinutesToExpire
 	if minutes == 0 {
-		minutes = 60
+		minutes = DefaultMinutesToExpire
 	}
-	if minutes < 1 {
-		return ClientAccessToken{}, invalidf(op, "minutes to expire must be at least 1, got %d", minutes)
+	if minutes < MinMinutesToExpire || minutes > MaxMinutesToExpire {
+		// Beyond the maximum, the expiry would overflow a time.Duration
+		// long before it overflows the exp claim.
+		return ClientAccessToken{}, invalidf(op, "minutes to expire must be from %d to %d, got %d", MinMinutesToExpire, MaxMinutesToExpire, minutes)
 	}
 	if err := checkNonEmpty(op, "role", opts.Roles); err != nil {
 		return ClientAccessToken{}, err

@@ -95,6 +95,8 @@ func TestGetClientAccessTokenErrors(t *testing.T) {
 	c := newTestClient(t, "https://x.example", "hub")
 	for _, opts := range []*TokenOptions{
 		{MinutesToExpire: -1},
+		{MinutesToExpire: MaxMinutesToExpire + 1},
+		{MinutesToExpire: 1_000_000_000_000}, // overflowed into a negative exp before
 		{ClientProtocol: "carrier-pigeon"},
 		{Roles: []string{""}},
 		{Groups: []string{"g", ""}},
