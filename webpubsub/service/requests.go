@@ -13,6 +13,12 @@ import (
 // the connection with 1007 before anything of it is forwarded: receivers
 // such as browsers drop a connection that delivers invalid UTF-8 text.
 func (c *connection) handleFrame(kind int, frame []byte) {
+	c.mu.Lock()
+	ended := c.ended
+	c.mu.Unlock()
+	if ended { // closed by the service (REST, SlowClient, PingTimeout): its requests are not acted on
+		return
+	}
 	if (kind == websocket.TextMessage || c.kind != plainClient) && !utf8.Valid(frame) {
 		c.close(websocket.CloseInvalidFramePayloadData, "The message is not valid UTF-8 text; send binary data in a binary frame, or as dataType binary.")
 		return
