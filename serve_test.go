@@ -7,6 +7,8 @@ import (
 	"errors"
 	"io"
 	"net"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -66,7 +68,7 @@ func startServe(t *testing.T, args ...string) *servedCommand {
 	for cmd.conn == "" {
 		line := cmd.nextLine(t)
 		if u, ok := strings.CutPrefix(line, "Web PubSub service listening on "); ok {
-			cmd.url = u
+			cmd.url, _, _ = strings.Cut(u, " ")
 		}
 		if cs, ok := strings.CutPrefix(line, "Connection string: "); ok {
 			cmd.conn = cs
@@ -196,7 +198,10 @@ func TestServe_CustomKeyStaysSecret(t *testing.T) {
 	if err := client.SendToAll(ctx, webpubsub.TextMessage("x"), nil); err != nil {
 		t.Fatalf("a REST call signed with --key failed: %v", err)
 	}
-	wrong, err := webpubsub.NewClientFromConnectionString(strings.Replace(cmd.conn, "<the --key you passed>", service.DevelopmentKey, 1), "chat", nil)
+	if !strings.Contains(cmd.conn, "AccessKey=<the key from --key>;") {
+		t.Errorf("connection string %q does not say where the key is", cmd.conn)
+	}
+	wrong, err := webpubsub.NewClientFromConnectionString(strings.Replace(cmd.conn, "<the key from --key>", service.DevelopmentKey, 1), "chat", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -217,7 +222,8 @@ func TestServe_Help(t *testing.T) {
 		if status := runMain(context.Background(), args, &stdout, &stderr); status != 0 {
 			t.Errorf("%v: status %d, want 0; stderr %s", args, status, &stderr)
 		}
-		for _, want := range []string{"Usage: wps serve", "-port", "-key", "0 picks a free one"} {
+		for _, want := range []string{"Usage: wps serve", "-port", "-key", "0 picks a free one", "-key-file", "WEBPUBSUB_SERVE_KEY",
+			"-allow-dev-key-on-network", "-ping-interval", "-ping-timeout", "-max-queue", "SlowClient", "PingTimeout", "a second\nCtrl-C stops it at once"} {
 			if !strings.Contains(stdout.String(), want) {
 				t.Errorf("%v: help lacks %q:\n%s", args, want, &stdout)
 			}
@@ -226,6 +232,7 @@ func TestServe_Help(t *testing.T) {
 }
 
 func TestServe_UsageErrors(t *testing.T) {
+	t.Setenv(serveKeyEnv, "") // the development key, unless a case gives one
 	for _, tc := range []struct {
 		name string
 		args []string
@@ -240,6 +247,14 @@ func TestServe_UsageErrors(t *testing.T) {
 		{"LogLevel", []string{"--log-level", "loud"}, `--log-level "loud"`},
 		{"LogFormat", []string{"--log-format", "xml"}, `--log-format "xml"`},
 		{"Argument", []string{"extra"}, "serve takes no arguments"},
+		{"KeyAndKeyFile", []string{"--key", "abc", "--key-file", "k.txt"}, "give the access key with --key or --key-file, not both"},
+		{"PingInterval", []string{"--ping-interval", "0s"}, "--ping-interval must be positive"},
+		{"PingTimeout", []string{"--ping-interval", "1m", "--ping-timeout", "30s"}, "the ping timeout (30s) must be longer than the ping interval (1m0s)"},
+		{"MaxQueue", []string{"--max-queue", "lots"}, `--max-queue: "lots" is not a size`},
+		{"MaxQueueZero", []string{"--max-queue", "0MiB"}, `--max-queue: "0MiB" is not a size`},
+		{"DevKeyOnNetwork", []string{"--host", "0.0.0.0", "--port", "0"}, "refusing to listen on 0.0.0.0 with the public development key"},
+		{"DevKeyOnAnAddress", []string{"--host", "192.0.2.10", "--port", "0"}, "Give your own key with --key-file FILE, the WEBPUBSUB_SERVE_KEY environment variable or --key, or pass --allow-dev-key-on-network"},
+		{"DevKeyGivenOnNetwork", []string{"--host", "::", "--key", service.DevelopmentKey}, "refusing to listen on :: with the public development key"},
 		{"UnknownFlag", []string{"--prot", "1"}, "flag provided but not defined: -prot"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -275,5 +290,157 @@ func TestServe_PortInUse(t *testing.T) {
 	}
 	if !strings.Contains(stderr.String(), "starting the Web PubSub service") || !strings.Contains(stderr.String(), "address already in use") {
 		t.Errorf("stderr = %q, want a clear error for port %d", &stderr, port)
+	}
+}
+
+func TestServe_KeyFromTheEnvironmentOrAFile(t *testing.T) {
+	const key = "a-key-from-somewhere-safe-0123456789"
+	file := filepath.Join(t.TempDir(), "key.txt")
+	if err := os.WriteFile(file, []byte(key+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name   string
+		env    string
+		args   []string
+		source string
+	}{
+		{"environment", key, nil, serveKeyEnv},
+		{"file", "", []string{"--key-file", file}, "--key-file"},
+		{"file over environment", "another-key-in-the-environment-000", []string{"--key-file", file}, "--key-file"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv(serveKeyEnv, tc.env)
+			cmd := startServe(t, append([]string{"--port", "0"}, tc.args...)...)
+			if want := "AccessKey=<the key from " + tc.source + ">;"; !strings.Contains(cmd.conn, want) {
+				t.Errorf("connection string %q, want %q", cmd.conn, want)
+			}
+			client, err := webpubsub.NewClientFromConnectionString("Endpoint="+cmd.url+";AccessKey="+key+";Version=1.0;", "chat", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), serveHangGuard)
+			defer cancel()
+			if err := client.SendToAll(ctx, webpubsub.TextMessage("x"), nil); err != nil {
+				t.Errorf("a REST call signed with the key failed: %v", err)
+			}
+			if status := cmd.stop(t); status != 0 {
+				t.Errorf("exit status %d", status)
+			}
+			if out := cmd.stdout.String() + cmd.stderr.String(); strings.Contains(out, key) {
+				t.Errorf("the output shows the key:\n%s", out)
+			}
+		})
+	}
+	var stdout, stderr bytes.Buffer
+	status := runMain(context.Background(), []string{"serve", "--key-file", filepath.Join(t.TempDir(), "missing")}, &stdout, &stderr)
+	if status != 1 || !strings.Contains(stderr.String(), "--key-file:") {
+		t.Errorf("a missing key file: status %d, stderr %q", status, &stderr)
+	}
+	empty := filepath.Join(t.TempDir(), "empty")
+	os.WriteFile(empty, []byte("\n"), 0o600)
+	stderr.Reset()
+	status = runMain(context.Background(), []string{"serve", "--key-file", empty}, &stdout, &stderr)
+	if status != 2 || !strings.Contains(stderr.String(), "the access key must not be empty") {
+		t.Errorf("an empty key file: status %d, stderr %q", status, &stderr)
+	}
+}
+
+// On every interface, with a key of its own, wps serve starts and its
+// banner names the address it really listens on.
+func TestServe_NetworkAddress(t *testing.T) {
+	t.Setenv(serveKeyEnv, "")
+	for _, tc := range []struct {
+		name string
+		args []string
+		warn bool
+	}{
+		{"own key", []string{"--key", "a-network-key-0123456789abcdef"}, false},
+		{"development key, on purpose", []string{"--allow-dev-key-on-network"}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cmd := startServe(t, append([]string{"--host", "0.0.0.0", "--port", "0"}, tc.args...)...)
+			banner := cmd.stdout.String()
+			port := strings.TrimPrefix(cmd.url, "http://0.0.0.0:")
+			if port == cmd.url || !strings.Contains(banner, "(every interface; from this machine http://127.0.0.1:"+port+")") {
+				t.Errorf("banner does not name the real address:\n%s", banner)
+			}
+			if !strings.Contains(cmd.conn, "Endpoint=http://127.0.0.1:"+port+";") {
+				t.Errorf("connection string %q does not name a dialable endpoint", cmd.conn)
+			}
+			cmd.stop(t)
+			if warned := strings.Contains(cmd.stderr.String(), "public development key"); warned != tc.warn {
+				t.Errorf("warning about the development key: %v, want %v; log:\n%s", warned, tc.warn, cmd.stderr)
+			}
+		})
+	}
+}
+
+// The keep-alive flags reach the service: a client that answers no ping is
+// closed with PingTimeout after --ping-timeout.
+func TestServe_PingFlags(t *testing.T) {
+	cmd := startServe(t, "--port", "0", "--ping-interval", "20ms", "--ping-timeout", "100ms", "--max-queue", "1MiB")
+	client, err := webpubsub.NewClientFromConnectionString(cmd.conn, "chat", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws := dialServed(t, client)
+	ws.SetPingHandler(func(string) error { return nil }) // never answers
+	for err == nil { // the disconnected message, then the close frame
+		_, _, err = ws.ReadMessage()
+	}
+	var closeErr *websocket.CloseError
+	if !errors.As(err, &closeErr) || closeErr.Code != websocket.ClosePolicyViolation || closeErr.Text != "PingTimeout" {
+		t.Errorf("a silent client read %v, want close 1008 PingTimeout", err)
+	}
+}
+
+// During a graceful shutdown the log says what it waits for.
+func TestServe_ShutdownSaysWhatItWaitsFor(t *testing.T) {
+	cmd := startServe(t, "--port", "0")
+	client, err := webpubsub.NewClientFromConnectionString(cmd.conn, "chat", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws := dialServed(t, client)
+	go func() { // answers the close frame
+		for {
+			if _, _, err := ws.ReadMessage(); err != nil {
+				return
+			}
+		}
+	}()
+	if status := cmd.stop(t); status != 0 {
+		t.Errorf("exit status %d", status)
+	}
+	if !strings.Contains(cmd.stdout.String(), "Ctrl-C again stops at once") {
+		t.Errorf("stdout does not say how to stop at once:\n%s", cmd.stdout)
+	}
+	if log := cmd.stderr.String(); !strings.Contains(log, "waiting for clients to answer their close frames") || !strings.Contains(log, "connections=1") {
+		t.Errorf("the log does not say what the shutdown waits for:\n%s", log)
+	}
+}
+
+func TestParseSize(t *testing.T) {
+	for in, want := range map[string]int{"1": 1, "16MiB": 16 << 20, "512KiB": 512 << 10, "2 MB": 2 << 20, "1GiB": 1 << 30, "100B": 100} {
+		if got, err := parseSize(in); err != nil || got != want {
+			t.Errorf("parseSize(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "0", "-1", "1.5MiB", "MiB", "2TiB", "9999999GiB"} {
+		if _, err := parseSize(bad); err == nil {
+			t.Errorf("parseSize(%q) accepted", bad)
+		}
+	}
+}
+
+func TestIsLoopbackHost(t *testing.T) {
+	for host, want := range map[string]bool{
+		"127.0.0.1": true, "127.1.2.3": true, "localhost": true, "LOCALHOST": true, "::1": true, "[::1]": true,
+		"0.0.0.0": false, "::": false, "": false, "192.168.1.5": false, "example.com": false, "localhost.example.com": false,
+	} {
+		if got := isLoopbackHost(host); got != want {
+			t.Errorf("isLoopbackHost(%q) = %v, want %v", host, got, want)
+		}
 	}
 }
