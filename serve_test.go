@@ -386,7 +386,8 @@ func TestServe_PingFlags(t *testing.T) {
 	}
 	ws := dialServed(t, client)
 	ws.SetPingHandler(func(string) error { return nil }) // never answers
-	for err == nil { // the disconnected message, then the close frame
+	// The disconnected message, then the close frame.
+	for err == nil {
 		_, _, err = ws.ReadMessage()
 	}
 	var closeErr *websocket.CloseError
