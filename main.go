@@ -35,6 +35,7 @@ var commands = []command{
 	{"version", "print the version of wps", runVersion, false},
 	{"serve", "run the embedded Web PubSub service", runServe, false},
 	{"run", "run a Lua script or runbook", runRun, false},
+	{"test", "run Lua tests (*_test.lua), replaying recorded HTTP fixtures", runTest, false},
 	{"docs", "print the reference of the Lua API, or LuaLS definitions", runDocs, false},
 }
 

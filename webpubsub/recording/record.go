@@ -201,6 +201,28 @@ func (r *Recorder) Save(path string) error {
 	if err != nil {
 		return err
 	}
+	return writeFixture(path, data, r.secrets)
+}
+
+// SaveFixture writes f to path in the test-proxy shape, as Recorder.Save
+// does (atomically, scanned for the secrets and for anything shaped like a
+// JWT, an access key or a bearer value), for a fixture assembled from
+// already redacted parts, such as a re-recording of some tests merged with
+// the entries of the others. It redacts nothing itself.
+func SaveFixture(path string, f *Fixture, secrets ...string) error {
+	data, err := f.MarshalTestProxy()
+	if err != nil {
+		return err
+	}
+	if err := Scan(data, secrets...); err != nil {
+		return err
+	}
+	return writeFixture(path, data, secrets)
+}
+
+// writeFixture writes data to path through a temporary file beside it,
+// scanning what was written before renaming it into place.
+func writeFixture(path string, data []byte, secrets []string) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
 		return err
@@ -219,7 +241,7 @@ func (r *Recorder) Save(path string) error {
 	if err == nil {
 		var written []byte
 		if written, err = os.ReadFile(name); err == nil {
-			err = Scan(written, r.secrets...)
+			err = Scan(written, secrets...)
 		}
 	}
 	if err == nil {
