@@ -6,10 +6,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math"
 	"net/http"
 	"sync"
-	"time"
 
 	lua "github.com/yuin/gopher-lua"
 
@@ -122,35 +120,17 @@ type clientHandle struct {
 	client *webpubsub.Client
 }
 
-// checkClient returns the receiver of the client method fn, raising
-// "calling 'client:x' on bad self" for anything but a client object.
-func checkClient(L *lua.LState, fn *Function) *clientHandle {
-	if ud, ok := L.Get(1).(*lua.LUserData); ok {
-		if h, ok := ud.Value.(*clientHandle); ok {
-			return h
-		}
-	}
-	TypeError(L, fn, 1, "wps.client")
-	return nil
-}
-
-// clientMetatable returns the metatable of client objects, whose methods
-// are the operations plus hub and connect, made once per state.
-func (inst *instance) clientMetatable(L *lua.LState) *lua.LTable {
+// clientMetatable returns the metatable of client objects, made once per
+// state: their methods are the registry's client functions, the operations
+// plus hub and connect.
+func clientMetatable(L *lua.LState) *lua.LTable {
 	if mt, ok := L.GetField(L.Get(lua.RegistryIndex), clientTypeName).(*lua.LTable); ok {
 		return mt
 	}
 	mt := L.NewTypeMetatable(clientTypeName)
-	methods := L.NewTable()
-	for _, o := range operations {
-		L.SetField(methods, o.name, L.NewFunction(inst.methodFunction(o)))
-	}
-	L.SetFuncs(methods, map[string]lua.LGFunction{
-		"hub":     inst.clientHub,
-		"connect": inst.clientConnect,
-	})
-	L.SetField(mt, "__index", methods)
-	L.SetField(mt, "__tostring", L.NewFunction(func(L *lua.LState) int {
+	mt.RawSetString("__name", lua.LString(clientTypeName))
+	mt.RawSetString("__index", functionTable(L, "client"))
+	mt.RawSetString("__tostring", L.NewFunction(func(L *lua.LState) int {
 		h := L.CheckUserData(1).Value.(*clientHandle)
 		L.Push(lua.LString(fmt.Sprintf("wps.client(hub=%s, endpoint=%s)", h.client.Hub(), h.client.Endpoint())))
 		return 1
@@ -159,83 +139,82 @@ func (inst *instance) clientMetatable(L *lua.LState) *lua.LTable {
 }
 
 // pushClient pushes a client object for c.
-func (inst *instance) pushClient(L *lua.LState, c *webpubsub.Client) int {
+func pushClient(L *lua.LState, c *webpubsub.Client) int {
 	ud := L.NewUserData()
 	ud.Value = &clientHandle{client: c}
-	L.SetMetatable(ud, inst.clientMetatable(L))
+	L.SetMetatable(ud, clientMetatable(L))
 	L.Push(ud)
 	return 1
 }
 
 // wpsHub is wps.hub(name): a client for another hub of the default service.
-func (inst *instance) wpsHub(L *lua.LState) int {
-	a := newArgs(L, wpsHubFunc)
+func wpsHub(a args) int {
 	name := a.string(1)
-	client, err := inst.m.DefaultClient(Context(L))
+	client, err := instanceOf(a.L).m.DefaultClient(Context(a.L))
 	if err != nil {
-		raiseError(L, "hub", err)
+		raiseError(a.L, a.fn.Name, err)
 	}
 	other, err := client.WithHub(name)
 	if err != nil {
-		a.argError(1, err.Error())
+		a.error(1, err.Error())
 	}
-	return inst.pushClient(L, other)
+	return pushClient(a.L, other)
 }
 
 // clientHub is client:hub(name): a client for another hub of the same
 // service.
-func (inst *instance) clientHub(L *lua.LState) int {
-	h := checkClient(L, clientHubFunc)
-	a := newArgs(L, clientHubFunc)
+func clientHub(a args) int {
+	h := receiver[*clientHandle](a)
 	other, err := h.client.WithHub(a.string(1))
 	if err != nil {
-		a.argError(1, err.Error())
+		a.error(1, err.Error())
 	}
-	return inst.pushClient(L, other)
+	return pushClient(a.L, other)
 }
 
 // wpsClient is wps.client{...}: a client from a connection string or an
 // endpoint and key, with optional hub, reverse_proxy, api_version, timeout
 // (seconds) and retries.
-func (inst *instance) wpsClient(L *lua.LState) int {
-	a := newArgs(L, wpsClientFunc)
-	a.table(1)
-	o := a.options(1, "wps.ClientOptions")
+func wpsClient(a args) int {
+	m := instanceOf(a.L).m
+	o := a.options(1)
 	connectionString := o.string("connection_string")
 	endpoint, key := o.string("endpoint"), o.string("key")
 	hub := o.string("hub")
 	if hub == "" {
-		hub = inst.m.config.Hub
+		hub = m.config.Hub
 	}
-	opts := inst.m.clientOptions()
+	opts := m.clientOptions()
 	opts.ReverseProxyEndpoint = o.string("reverse_proxy")
 	opts.APIVersion = o.string("api_version")
-	if seconds, ok := o.number("timeout"); ok {
-		if seconds <= 0 || math.IsInf(seconds, 0) || math.IsNaN(seconds) {
-			o.fail("timeout", "a positive number of seconds expected")
+	if o.has("timeout") {
+		timeout, problem := seconds(o.number("timeout", 0))
+		if problem != "" || timeout == 0 {
+			o.error("timeout", fmt.Sprintf("a positive number of seconds expected, got %v", o.get("timeout")))
 		}
-		opts.Timeout = time.Duration(seconds * float64(time.Second))
+		opts.Timeout = timeout
 	}
-	if _, ok := o.number("retries"); ok {
-		opts.MaxRetries = o.int("retries", 0, 100)
-		if opts.MaxRetries == 0 {
-			opts.MaxRetries = -1 // the Go client's "never"
-		}
+	switch retries := o.int("retries", -1, 0, 100); retries {
+	case -1: // absent: the Go client's default
+	case 0:
+		opts.MaxRetries = -1 // the Go client's "never"
+	default:
+		opts.MaxRetries = retries
 	}
 	var client *webpubsub.Client
 	var err error
 	switch {
 	case connectionString != "" && (endpoint != "" || key != ""):
-		a.argError(1, "give either connection_string or endpoint and key, not both")
+		a.error(1, "give either connection_string or endpoint and key, not both")
 	case connectionString != "":
 		client, err = webpubsub.NewClientFromConnectionString(connectionString, hub, opts)
 	case endpoint != "" && key != "":
 		client, err = webpubsub.NewClient(endpoint, key, hub, opts)
 	default:
-		a.argError(1, "option 'connection_string', or 'endpoint' and 'key', expected")
+		a.error(1, "option 'connection_string', or 'endpoint' and 'key', expected")
 	}
 	if err != nil {
-		a.argError(1, webpubsub.RedactSecrets(err.Error()))
+		a.error(1, webpubsub.RedactSecrets(err.Error()))
 	}
-	return inst.pushClient(L, client)
+	return pushClient(a.L, client)
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"strings"
 	"unicode/utf8"
 
@@ -18,84 +17,73 @@ import (
 // connectionTypeName names the metatable of wps.connect connections.
 const connectionTypeName = "wps.connection"
 
+// connectProtocols are the protocols of wps.connect, the default first.
+var connectProtocols = stringsOf([]wsclient.Protocol{wsclient.ProtocolJSON, wsclient.ProtocolReliable, wsclient.ProtocolRaw})
+
+// dataTypes are the data types of what a connection sends and receives.
+var dataTypes = []string{wsclient.DataJSON, wsclient.DataText, wsclient.DataBinary}
+
 // connection is the Go value inside a connection object.
 type connection struct {
 	conn *wsclient.Conn
 }
 
-// checkConnection returns the receiver of the connection method fn and the
-// reader of its arguments.
-func checkConnection(L *lua.LState, fn *Function) (*connection, args) {
-	if ud, ok := L.Get(1).(*lua.LUserData); ok {
-		if c, ok := ud.Value.(*connection); ok {
-			return c, newArgs(L, fn)
-		}
-	}
-	TypeError(L, fn, 1, connectionTypeName)
-	return nil, args{}
-}
-
 // wpsConnect is wps.connect(opts): a client connection to the default hub.
-func (inst *instance) wpsConnect(L *lua.LState) int {
-	return inst.connect(newArgs(L, wpsConnectFunc), nil)
+func wpsConnect(a args) int {
+	return connect(a, nil)
 }
 
 // clientConnect is client:connect(opts): a client connection to the
 // client's hub.
-func (inst *instance) clientConnect(L *lua.LState) int {
-	h := checkClient(L, clientConnectFunc)
-	return inst.connect(newArgs(L, clientConnectFunc), h.client)
+func clientConnect(a args) int {
+	return connect(a, receiver[*clientHandle](a).client)
 }
 
 // connect opens a connection with the opts that are argument 1, through
 // client, or the default client when client is nil and no url is given.
-func (inst *instance) connect(a args, client *webpubsub.Client) int {
-	L := a.L
-	o := a.options(1, "wps.ConnectOptions")
+func connect(a args, client *webpubsub.Client) int {
+	L, m := a.L, instanceOf(a.L).m
+	o := a.options(1)
 	url := o.string("url")
-	protocol := o.string("protocol")
-	switch protocol {
-	case "":
-		protocol = "json"
-	case "json", "reliable", "raw":
-	default:
-		o.fail("protocol", fmt.Sprintf("%q is not json, reliable or raw", protocol))
+	protocol := o.oneOf("protocol", connectProtocols...)
+	if protocol == "" {
+		protocol = connectProtocols[0]
 	}
 	tokenOpts := &webpubsub.TokenOptions{
 		UserID:          o.string("user_id"),
 		Roles:           o.strings("roles"),
 		Groups:          o.strings("groups"),
-		MinutesToExpire: o.int("minutes_to_expire", 1, 60*24*365),
+		MinutesToExpire: checkMinutesToExpire(o),
 	}
 	if url != "" && (tokenOpts.UserID != "" || tokenOpts.Roles != nil || tokenOpts.Groups != nil || tokenOpts.MinutesToExpire != 0) {
-		a.argError(1, "option 'url' carries its own token: give url, or user_id, roles, groups and minutes_to_expire, not both")
+		a.error(1, "option 'url' carries its own token: give url, or user_id, roles, groups and minutes_to_expire, not both")
 	}
 	ctx := Context(L)
 	if url == "" {
 		if client == nil {
 			var err error
-			if client, err = inst.m.DefaultClient(ctx); err != nil {
-				raiseError(L, "connect", err)
+			if client, err = m.DefaultClient(ctx); err != nil {
+				raiseError(L, a.fn.Name, err)
 			}
 		}
 		token, err := client.GetClientAccessToken(tokenOpts)
 		if err != nil {
-			raiseError(L, "connect", err)
+			raiseError(L, a.fn.Name, err)
 		}
 		url = token.URL
 	}
 	conn, err := wsclient.Dial(ctx, url, wsclient.Protocol(protocol), nil)
 	if err != nil {
-		raiseError(L, "connect", err)
+		raiseError(L, a.fn.Name, err)
 	}
 	c := &connection{conn: conn}
-	if !inst.m.track(c) {
+	if !m.track(c) {
 		conn.Close()
-		L.RaiseError("wps.connect: the wps module is closed")
+		L.RaiseError("%s: the wps module is closed", a.fn.QualifiedName())
 	}
 	ud := L.NewUserData()
 	ud.Value = c
-	L.SetMetatable(ud, connectionMetatable(L, inst.m))
+	L.SetMetatable(ud, connectionMetatable(L))
 	L.Push(ud)
 	return 1
 }
@@ -120,27 +108,15 @@ func (m *Module) untrack(c *connection) {
 }
 
 // connectionMetatable returns the metatable of connections, made once per
-// state: the fields connection_id and user_id, and the methods.
-func connectionMetatable(L *lua.LState, m *Module) *lua.LTable {
+// state: the fields connection_id and user_id, and the methods, the
+// registry's conn functions.
+func connectionMetatable(L *lua.LState) *lua.LTable {
 	if mt, ok := L.GetField(L.Get(lua.RegistryIndex), connectionTypeName).(*lua.LTable); ok {
 		return mt
 	}
 	mt := L.NewTypeMetatable(connectionTypeName)
-	methods := L.SetFuncs(L.NewTable(), map[string]lua.LGFunction{
-		"join":          connJoin,
-		"leave":         connLeave,
-		"send_to_group": connSendToGroup,
-		"send_event":    connSendEvent,
-		"receive":       connReceive,
-		"close": func(L *lua.LState) int {
-			c, _ := checkConnection(L, connCloseFunc)
-			m.untrack(c)
-			if err := c.conn.Close(); err != nil {
-				raiseError(L, "close", err)
-			}
-			return 0
-		},
-	})
+	mt.RawSetString("__name", lua.LString(connectionTypeName))
+	methods := functionTable(L, "conn")
 	L.SetField(mt, "__index", L.NewFunction(func(L *lua.LState) int {
 		c := L.CheckUserData(1).Value.(*connection)
 		switch key := L.CheckString(2); key {
@@ -170,59 +146,56 @@ func optString(s string) lua.LValue {
 }
 
 // connJoin is conn:join(group).
-func connJoin(L *lua.LState) int {
-	c, a := checkConnection(L, connJoinFunc)
-	if err := c.conn.JoinGroup(Context(L), checkGroupName(a, 1)); err != nil {
-		raiseError(L, "join", err)
+func connJoin(a args) int {
+	c := receiver[*connection](a)
+	if err := c.conn.JoinGroup(Context(a.L), checkGroupName(a, 1)); err != nil {
+		raiseError(a.L, a.fn.Name, err)
 	}
 	return 0
 }
 
 // connLeave is conn:leave(group).
-func connLeave(L *lua.LState) int {
-	c, a := checkConnection(L, connLeaveFunc)
-	if err := c.conn.LeaveGroup(Context(L), checkGroupName(a, 1)); err != nil {
-		raiseError(L, "leave", err)
+func connLeave(a args) int {
+	c := receiver[*connection](a)
+	if err := c.conn.LeaveGroup(Context(a.L), checkGroupName(a, 1)); err != nil {
+		raiseError(a.L, a.fn.Name, err)
 	}
 	return 0
 }
 
 // connSendToGroup is conn:send_to_group(group, data, {no_echo=, data_type=}).
-func connSendToGroup(L *lua.LState) int {
-	c, a := checkConnection(L, connSendToGroupFunc)
+func connSendToGroup(a args) int {
+	c := receiver[*connection](a)
 	group := checkGroupName(a, 1)
-	o := a.options(3, "wps.ConnSendOptions")
+	o := a.options(3)
 	data := checkData(a, 2, o)
-	if err := c.conn.SendToGroup(Context(L), group, data, o.bool("no_echo", false)); err != nil {
-		raiseError(L, "send_to_group", err)
+	if err := c.conn.SendToGroup(Context(a.L), group, data, o.bool("no_echo", false)); err != nil {
+		raiseError(a.L, a.fn.Name, err)
 	}
 	return 0
 }
 
 // connSendEvent is conn:send_event(event, data, {data_type=}).
-func connSendEvent(L *lua.LState) int {
-	c, a := checkConnection(L, connSendEventFunc)
+func connSendEvent(a args) int {
+	c := receiver[*connection](a)
 	event := a.string(1)
-	o := a.options(3, "wps.ConnEventOptions")
+	o := a.options(3)
 	data := checkData(a, 2, o)
-	if err := c.conn.SendEvent(Context(L), event, data); err != nil {
-		raiseError(L, "send_event", err)
+	if err := c.conn.SendEvent(Context(a.L), event, data); err != nil {
+		raiseError(a.L, a.fn.Name, err)
 	}
 	return 0
 }
 
 // connReceive is conn:receive(timeout): the next message, or nil when none
 // arrives within timeout seconds.
-func connReceive(L *lua.LState) int {
-	c, a := checkConnection(L, connReceiveFunc)
+func connReceive(a args) int {
+	c := receiver[*connection](a)
+	L := a.L
 	ctx := Context(L)
 	if a.get(1) != lua.LNil {
-		seconds := CheckNumber(L, connReceiveFunc, 2)
-		if seconds < 0 || math.IsNaN(seconds) || math.IsInf(seconds, 0) {
-			a.argError(1, "timeout must be a number of seconds, 0 or more")
-		}
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, secondsDuration(seconds))
+		ctx, cancel = context.WithTimeout(ctx, a.seconds(1))
 		defer cancel()
 	}
 	msg, err := c.conn.Receive(ctx)
@@ -231,10 +204,20 @@ func connReceive(L *lua.LState) int {
 			L.Push(lua.LNil)
 			return 1
 		}
-		raiseError(L, "receive", err)
+		raiseError(L, a.fn.Name, err)
 	}
-	L.Push(messageToLua(L, msg))
+	L.Push(messageToLua(L, a.fn.Name, msg))
 	return 1
+}
+
+// connClose is conn:close().
+func connClose(a args) int {
+	c := receiver[*connection](a)
+	instanceOf(a.L).m.untrack(c)
+	if err := c.conn.Close(); err != nil {
+		raiseError(a.L, a.fn.Name, err)
+	}
+	return 0
 }
 
 // checkGroupName returns argument n as a group name. The service closes a
@@ -243,7 +226,7 @@ func connReceive(L *lua.LState) int {
 func checkGroupName(a args, n int) string {
 	group := a.string(n)
 	if strings.TrimSpace(group) == "" {
-		a.argError(n, "a group name must not be empty or only spaces")
+		a.error(n, "a group name must not be empty or only spaces")
 	}
 	return group
 }
@@ -265,37 +248,34 @@ func checkData(a args, n int, o options) wsclient.Data {
 			natural, raw = wsclient.DataBinary, b
 		}
 	}
-	dataType := o.string("data_type")
-	switch dataType {
-	case "":
+	dataType := o.oneOf("data_type", dataTypes...)
+	if dataType == "" {
 		dataType = natural
-	case wsclient.DataJSON, wsclient.DataText, wsclient.DataBinary:
-	default:
-		o.fail("data_type", fmt.Sprintf("%q is not json, text or binary", dataType))
 	}
 	switch {
 	case dataType == wsclient.DataJSON && natural == wsclient.DataJSON:
 		encoded, err := ToJSON(a.L, v)
 		if err != nil {
-			a.argError(n, "cannot encode the data as JSON: "+err.Error())
+			a.error(n, "cannot encode the data as JSON: "+err.Error())
 		}
 		raw = encoded
 	case dataType == wsclient.DataJSON:
 		if !json.Valid(raw) {
-			a.argError(n, "data_type is json but the data is not valid JSON")
+			a.error(n, "data_type is json but the data is not valid JSON")
 		}
 	case natural == wsclient.DataJSON:
-		a.argError(n, fmt.Sprintf("string or wps.binary expected for data_type %s, got %s", dataType, typeName(v)))
+		a.error(n, fmt.Sprintf("string or wps.binary expected for data_type %s, got %s", dataType, typeName(v)))
 	case dataType == wsclient.DataText && !utf8.Valid(raw):
-		a.argError(n, "text data must be valid UTF-8; send it as binary")
+		a.error(n, "text data must be valid UTF-8; send it as binary")
 	}
 	return wsclient.Data{Type: dataType, Raw: raw}
 }
 
 // messageToLua converts a received message into the table conn:receive
 // returns: type, from, group, from_user_id, event, data_type and data (JSON
-// decoded to Lua values; text and bytes as strings).
-func messageToLua(L *lua.LState, msg wsclient.Message) *lua.LTable {
+// decoded to Lua values; text and bytes as strings). op names the operation
+// in the error raised for invalid JSON data.
+func messageToLua(L *lua.LState, op string, msg wsclient.Message) *lua.LTable {
 	t := L.CreateTable(0, 7)
 	setString(t, "type", msg.Type)
 	setString(t, "from", msg.From)
@@ -307,7 +287,7 @@ func messageToLua(L *lua.LState, msg wsclient.Message) *lua.LTable {
 	if msg.DataType == wsclient.DataJSON {
 		decoded, err := FromJSON(L, msg.Data)
 		if err != nil {
-			raiseError(L, "receive", fmt.Errorf("the service sent invalid JSON data: %w", err))
+			raiseError(L, op, fmt.Errorf("the service sent invalid JSON data: %w", err))
 		}
 		data = decoded
 	}

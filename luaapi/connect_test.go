@@ -81,15 +81,15 @@ func TestConnect_ProtocolsAndClients(t *testing.T) {
 func TestConnect_BadArguments(t *testing.T) {
 	L, _ := newTestState(t, testTarget{})
 	for script, want := range map[string]string{
-		`wps.connect{protocol = "mqtt"}`:                                           `option 'protocol': "mqtt" is not json, reliable or raw`,
-		`wps.connect{url = "ws://x", user_id = "u"}`:                               `option 'url' carries its own token`,
-		`wps.connect{userid = "u"}`:                                                `wps.connect: unknown option 'userid'`,
-		`local c = wps.connect{}; c.join("g")`:                                     `calling 'conn:join' on bad self`,
+		`wps.connect{protocol = "mqtt"}`:                                           `bad argument #1 to 'wps.connect' (option 'protocol': json, reliable or raw expected, got "mqtt")`,
+		`wps.connect{url = "ws://x", user_id = "u"}`:                               `bad argument #1 to 'wps.connect' (option 'url' carries its own token`,
+		`wps.connect{userid = "u"}`:                                                `bad argument #1 to 'wps.connect' (unknown option 'userid'; known: groups, minutes_to_expire, protocol, roles, url, user_id)`,
+		`local c = wps.connect{}; c.join("g")`:                                     `calling 'conn:join' on bad self (wps.connection expected, got string)`,
 		`local c = wps.connect{}; c:send_to_group("g", {1}, {data_type = "text"})`: `bad argument #2 to 'conn:send_to_group' (string or wps.binary expected for data_type text, got table)`,
-		`local c = wps.connect{}; c:send_to_group("g", "{", {data_type = "json"})`: `data_type is json but the data is not valid JSON`,
-		`local c = wps.connect{}; c:send_event("e", 1, {data_type = "xml"})`:       `option 'data_type': "xml" is not json, text or binary`,
+		`local c = wps.connect{}; c:send_to_group("g", "{", {data_type = "json"})`: `bad argument #2 to 'conn:send_to_group' (data_type is json but the data is not valid JSON)`,
+		`local c = wps.connect{}; c:send_event("e", 1, {data_type = "xml"})`:       `bad argument #3 to 'conn:send_event' (option 'data_type': json, text or binary expected, got "xml")`,
 		`local c = wps.connect{}; c:join(" ")`:                                     `bad argument #1 to 'conn:join' (a group name must not be empty or only spaces)`,
-		`local c = wps.connect{}; c:receive(-1)`:                                   `bad argument #1 to 'conn:receive' (timeout must be a number of seconds, 0 or more)`,
+		`local c = wps.connect{}; c:receive(-1)`:                                   `bad argument #1 to 'conn:receive' (a non-negative number of seconds expected, got -1)`,
 		`local c = wps.connect{}; c:close(); c:join("g")`:                          `wps: join: failed`,
 	} {
 		if got := mustFail(t, L, script); !strings.Contains(got, want) {

@@ -210,8 +210,8 @@ func writeLuaClass(w io.Writer, c Class) {
 
 // receiverOf returns the method module whose receiver class is class, or "".
 func receiverOf(class string) string {
-	for m, c := range receiverClasses {
-		if c == class {
+	for m, r := range receivers {
+		if r.class == class {
 			return m
 		}
 	}

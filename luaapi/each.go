@@ -102,15 +102,12 @@ type callDone struct {
 // wpsEach is wps.each(list, fn, opts). It returns a list with, for each item
 // in input order, {ok=true, value=<fn's first result>} or
 // {ok=false, error=<the error raised>}.
-func (inst *instance) wpsEach(L *lua.LState) int {
-	a := newArgs(L, wpsEachFunc)
+func wpsEach(a args) int {
+	L, inst := a.L, instanceOf(a.L)
 	list := a.table(1)
 	fn := a.function(2)
-	o := a.options(3, "wps.EachOptions")
-	concurrency := o.int("concurrency", 1, 1000)
-	if concurrency == 0 {
-		concurrency = defaultConcurrency
-	}
+	o := a.options(3)
+	concurrency := o.int("concurrency", defaultConcurrency, 1, 1000)
 	showProgress := o.bool("progress", true)
 
 	n := list.Len()
@@ -165,7 +162,8 @@ func (inst *instance) wpsEach(L *lua.LState) int {
 			finish(w, true, values[0])
 			return false
 		case state == lua.ResumeYield && p == nil:
-			finish(w, false, lua.LString("wps.each: the function yielded; only wps operations may yield inside wps.each"))
+			name := a.fn.QualifiedName()
+			finish(w, false, lua.LString(name+": the function yielded; only wps operations may yield inside "+name))
 			return false
 		}
 		w.returning = state == lua.ResumeOK
@@ -205,7 +203,7 @@ func (inst *instance) wpsEach(L *lua.LState) int {
 		select {
 		case d = <-done:
 		case <-ctx.Done():
-			L.RaiseError("wps.each: %v", ctx.Err())
+			L.RaiseError("%s: %v", a.fn.QualifiedName(), ctx.Err())
 		}
 		waiting--
 		if d.err != nil {

@@ -121,9 +121,9 @@ func TestEach_Arguments(t *testing.T) {
 	for script, want := range map[string]string{
 		`wps.each("x", print)`:                    `bad argument #1 to 'wps.each' (table expected, got string)`,
 		`wps.each({}, 1)`:                         `bad argument #2 to 'wps.each' (function expected, got number)`,
-		`wps.each({}, print, {concurrency = 0})`:  `option 'concurrency': a whole number from 1 to 1000 expected, got 0`,
-		`wps.each({}, print, {parallel = 2})`:     `wps.each: unknown option 'parallel' (valid: concurrency, progress)`,
-		`wps.each({}, print, {progress = "yes"})`: `option 'progress': boolean expected, got string`,
+		`wps.each({}, print, {concurrency = 0})`:  `bad argument #3 to 'wps.each' (option 'concurrency': integer from 1 to 1000 expected, got 0)`,
+		`wps.each({}, print, {parallel = 2})`:     `bad argument #3 to 'wps.each' (unknown option 'parallel'; known: concurrency, progress)`,
+		`wps.each({}, print, {progress = "yes"})`: `bad argument #3 to 'wps.each' (option 'progress': boolean expected, got string)`,
 	} {
 		if got := mustFail(t, L, script); !strings.Contains(got, want) {
 			t.Errorf("%s raised %q, want %q", script, got, want)

@@ -15,27 +15,26 @@ import (
 // flags.usage_error. Both end a script early through Exit (exit.go), the
 // one way a script ends with a status, which the engine's os.exit uses too.
 
-var flagsParseFunc = Function{Module: "flags", Name: "parse",
-	Params: []Param{
-		{Name: "argv", Type: "string[]", Doc: "the words to parse, usually args"},
-		{Name: "spec", Type: "table<string, string|string[]>",
-			Doc: `flag name → "string" or "number" (nil when absent), "boolean" (false when absent), or {"string"} for a repeatable flag (a list, {} when absent)`},
-		{Name: "usage", Type: "string?", Doc: "what -h/--help prints (default: a list of the flags)"},
-	},
-	Returns: "table, string[]",
-	Doc: "Parse flags (--name value, --name=value, --switch; -- ends them) into opts and the other words; " +
-		"-h/--help prints usage and exits 0, a usage mistake exits 2 with a one-line error.",
-}
-
-var flagsUsageErrorFunc = Function{Module: "flags", Name: "usage_error",
-	Params: []Param{{Name: "message", Type: "string", Doc: `what is wrong, e.g. "missing GROUP"`}},
-	Doc:    "End the script with status 2 and message on stderr, as flags.parse does for a bad flag: for the words the script checks itself.",
-}
-
 func init() {
-	flagsParseFunc.Fn = luaFlagsParse
-	flagsUsageErrorFunc.Fn = luaFlagsUsageError
-	Register(flagsParseFunc, flagsUsageErrorFunc)
+	Register(
+		Function{Module: "flags", Name: "parse",
+			Params: []Param{
+				{Name: "argv", Type: "string[]", Doc: "the words to parse, usually args"},
+				{Name: "spec", Type: "table<string, string|string[]>",
+					Doc: `flag name → "string" or "number" (nil when absent), "boolean" (false when absent), or {"string"} for a repeatable flag (a list, {} when absent)`},
+				{Name: "usage", Type: "string?", Doc: "what -h/--help prints (default: a list of the flags)"},
+			},
+			Returns: "table, string[]",
+			Doc: "Parse flags (--name value, --name=value, --switch; -- ends them) into opts and the other words; " +
+				"-h/--help prints usage and exits 0, a usage mistake exits 2 with a one-line error.",
+			Fn: luaFlagsParse,
+		},
+		Function{Module: "flags", Name: "usage_error",
+			Params: []Param{{Name: "message", Type: "string", Doc: `what is wrong, e.g. "missing GROUP"`}},
+			Doc:    "End the script with status 2 and message on stderr, as flags.parse does for a bad flag: for the words the script checks itself.",
+			Fn:     luaFlagsUsageError,
+		},
+	)
 }
 
 // flagKind is how a flag takes its value.
@@ -52,17 +51,17 @@ const (
 var errHelp = errors.New("help requested")
 
 // luaFlagsParse is flags.parse(argv, spec[, usage]).
-func luaFlagsParse(L *lua.LState) int {
-	fn := &flagsParseFunc
-	argv := checkWords(L, fn, 1)
-	spec := checkFlagSpec(L, fn, 2)
-	usage := defaultUsage(spec)
-	if L.Get(3) != lua.LNil {
-		usage = CheckString(L, fn, 3)
+func luaFlagsParse(a args) int {
+	L := a.L
+	argv := checkWords(a, 1)
+	spec := checkFlagSpec(a, 2)
+	usage := a.optString(3, "")
+	if usage == "" {
+		usage = defaultUsage(spec)
 	}
 	opts, rest, err := parseFlags(L, argv, spec)
 	if errors.Is(err, errHelp) {
-		printUsage(L, usage)
+		printUsage(a, usage)
 		Exit(L, 0, "")
 	}
 	if err != nil {
@@ -78,8 +77,8 @@ func luaFlagsParse(L *lua.LState) int {
 }
 
 // luaFlagsUsageError is flags.usage_error(message).
-func luaFlagsUsageError(L *lua.LState) int {
-	usageError(L, CheckString(L, &flagsUsageErrorFunc, 1))
+func luaFlagsUsageError(a args) int {
+	usageError(a.L, a.string(1))
 	return 0
 }
 
@@ -89,29 +88,29 @@ func usageError(L *lua.LState, message string) {
 	Exit(L, 2, message+" (run with --help for usage)")
 }
 
-// checkWords returns the list at pos as strings (numbers are accepted, as
-// Lua does), raising an argument error for anything else.
-func checkWords(L *lua.LState, fn *Function, pos int) []string {
-	t := CheckTable(L, fn, pos)
+// checkWords returns argument i, a list, as strings (numbers are accepted,
+// as Lua does), raising an argument error for anything else.
+func checkWords(a args, i int) []string {
+	t := a.table(i)
 	words := make([]string, 0, t.Len())
-	for i := 1; i <= t.Len(); i++ {
-		switch v := t.RawGetInt(i).(type) {
+	for j := 1; j <= t.Len(); j++ {
+		switch v := t.RawGetInt(j).(type) {
 		case lua.LString:
 			words = append(words, string(v))
 		case lua.LNumber:
 			words = append(words, v.String())
 		default:
-			ArgError(L, fn, pos, fmt.Sprintf("item %d: string expected, got %s", i, luaTypeName(v)))
+			a.error(i, fmt.Sprintf("item %d: string expected, got %s", j, typeName(v)))
 		}
 	}
 	return words
 }
 
-// checkFlagSpec reads the spec table at pos, raising an argument error
-// naming the flag for a kind it does not know: a mistake in the script, not
-// in its command line.
-func checkFlagSpec(L *lua.LState, fn *Function, pos int) map[string]flagKind {
-	t := CheckTable(L, fn, pos)
+// checkFlagSpec reads the spec table that is argument i, raising an
+// argument error naming the flag for a kind it does not know: a mistake in
+// the script, not in its command line.
+func checkFlagSpec(a args, i int) map[string]flagKind {
+	t := a.table(i)
 	spec := map[string]flagKind{}
 	var problem string
 	t.ForEach(func(k, v lua.LValue) {
@@ -120,7 +119,7 @@ func checkFlagSpec(L *lua.LState, fn *Function, pos int) map[string]flagKind {
 		}
 		name, ok := k.(lua.LString)
 		if !ok {
-			problem = fmt.Sprintf("flag names must be strings, got %s", luaTypeName(k))
+			problem = fmt.Sprintf("flag names must be strings, got %s", typeName(k))
 			return
 		}
 		if name == "" || strings.HasPrefix(string(name), "-") || strings.ContainsAny(string(name), "= ") {
@@ -134,13 +133,13 @@ func checkFlagSpec(L *lua.LState, fn *Function, pos int) map[string]flagKind {
 		kind, ok := flagKindOf(v)
 		if !ok {
 			problem = fmt.Sprintf(`flag %q: kind must be "string", "number", "boolean" or {"string"}, got %s`,
-				string(name), Inspect(L, v))
+				string(name), Inspect(a.L, v))
 			return
 		}
 		spec[string(name)] = kind
 	})
 	if problem != "" {
-		ArgError(L, fn, pos, problem)
+		a.error(i, problem)
 	}
 	return spec
 }
@@ -265,10 +264,11 @@ func defaultUsage(spec map[string]flagKind) string {
 
 // printUsage writes usage with the state's print, so that it goes where
 // the script's output goes.
-func printUsage(L *lua.LState, usage string) {
+func printUsage(a args, usage string) {
+	L := a.L
 	print, ok := L.GetGlobal("print").(*lua.LFunction)
 	if !ok {
-		L.RaiseError("flags.parse: cannot print the usage: the global print is not a function")
+		L.RaiseError("%s: cannot print the usage: the global print is not a function", a.fn.QualifiedName())
 	}
 	L.Push(print)
 	L.Push(lua.LString(usage))

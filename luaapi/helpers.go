@@ -28,8 +28,8 @@ type Options struct {
 	LookupEnv func(name string) (string, bool)
 	// Args is the list the script sees as args.
 	Args []string
-	// WPS is the wps module to install (one per process, shared by its
-	// states); nil leaves the wps global out.
+	// WPS is the wps module of the run to install; nil leaves the wps
+	// global out.
 	WPS *Module
 }
 
@@ -61,15 +61,9 @@ func Open(L *lua.LState, opts Options) {
 	L.Get(lua.RegistryIndex).(*lua.LTable).RawSetString(helperStateKey, ud)
 
 	setModule(L, "json", newJSONModule(L))
-	logModule := L.NewTable()
-	L.SetFuncs(logModule, Funcs("log"))
-	setModule(L, "log", logModule)
-	flagsModule := L.NewTable()
-	L.SetFuncs(flagsModule, Funcs("flags"))
-	setModule(L, "flags", flagsModule)
-	for name, fn := range Funcs("") {
-		L.SetGlobal(name, L.NewFunction(fn))
-	}
+	setModule(L, "log", functionTable(L, "log"))
+	setModule(L, "flags", functionTable(L, "flags"))
+	functionTable(L, "").ForEach(func(name, fn lua.LValue) { L.SetGlobal(string(name.(lua.LString)), fn) })
 	SetArgs(L, opts.Args)
 	if opts.WPS != nil {
 		opts.WPS.Open(L)
@@ -122,124 +116,106 @@ func SetArgs(L *lua.LState, args []string) {
 	L.SetGlobal("args", t)
 }
 
-var (
-	sleepFunc = Function{Name: "sleep",
-		Params: []Param{{Name: "seconds", Type: "number", Doc: "how long to wait; fractions allowed"}},
-		Doc:    "Wait for a number of seconds; Ctrl-C or the run's timeout interrupts the wait.",
-	}
-	envFunc = Function{Name: "env",
-		Params: []Param{
-			{Name: "name", Type: "string", Doc: "the variable's name"},
-			{Name: "default", Type: "string?", Doc: "returned when the variable is not set"},
-		},
-		Returns: "string?",
-		Doc:     "Read an environment variable, or default (nil if none) when it is not set.",
-	}
-	inspectFunc = Function{Name: "inspect",
-		Params: []Param{
-			{Name: "value", Type: "any"},
-			{Name: "opts", Type: "InspectOptions?", Doc: "depth"},
-		},
-		Returns: "string",
-		Doc:     "Render any value readably: tables with sorted keys, nested tables indented, cycles marked.",
-	}
-	logFuncs = []Function{
-		{Module: "log", Name: "debug", Doc: "Write a structured line at level DEBUG on stderr (shown with --log-level debug)."},
-		{Module: "log", Name: "info", Doc: "Write a structured line at level INFO on stderr."},
-		{Module: "log", Name: "warn", Doc: "Write a structured line at level WARN on stderr."},
-		{Module: "log", Name: "error", Doc: "Write a structured line at level ERROR on stderr (the script goes on)."},
-	}
-)
-
-// logLevels maps the log functions to their levels.
-var logLevels = map[string]slog.Level{
-	"debug": slog.LevelDebug, "info": slog.LevelInfo, "warn": slog.LevelWarn, "error": slog.LevelError,
+// logLevels are the log functions and their levels, in the order of the
+// reference.
+var logLevels = []struct {
+	name  string
+	level slog.Level
+	doc   string
+}{
+	{"debug", slog.LevelDebug, "Write a structured line at level DEBUG on stderr (shown with --log-level debug)."},
+	{"info", slog.LevelInfo, "Write a structured line at level INFO on stderr."},
+	{"warn", slog.LevelWarn, "Write a structured line at level WARN on stderr."},
+	{"error", slog.LevelError, "Write a structured line at level ERROR on stderr (the script goes on)."},
 }
 
 func init() {
-	sleepFunc.Fn = luaSleep
-	envFunc.Fn = luaEnv
-	inspectFunc.Fn = luaInspect
-	Register(sleepFunc, envFunc, inspectFunc)
-	for i := range logFuncs {
-		f := &logFuncs[i]
-		f.Params = []Param{
-			{Name: "message", Type: "string"},
-			{Name: "fields", Type: "table?", Doc: "key/value pairs added to the line"},
-		}
-		f.Fn = logFunction(f, logLevels[f.Name])
-		Register(*f)
+	Register(
+		Function{Name: "sleep",
+			Params: []Param{{Name: "seconds", Type: "number", Doc: "how long to wait; fractions allowed"}},
+			Doc:    "Wait for a number of seconds; Ctrl-C or the run's timeout interrupts the wait.",
+			Fn:     luaSleep,
+		},
+		Function{Name: "env",
+			Params: []Param{
+				{Name: "name", Type: "string", Doc: "the variable's name"},
+				{Name: "default", Type: "string?", Doc: "returned when the variable is not set"},
+			},
+			Returns: "string?",
+			Doc:     "Read an environment variable, or default (nil if none) when it is not set.",
+			Fn:      luaEnv,
+		},
+		Function{Name: "inspect",
+			Params: []Param{
+				{Name: "value", Type: "any"},
+				{Name: "opts", Type: "InspectOptions?", Doc: "depth"},
+			},
+			Returns: "string",
+			Doc:     "Render any value readably: tables with sorted keys, nested tables indented, cycles marked.",
+			Fn:      luaInspect,
+		},
+	)
+	for _, l := range logLevels {
+		Register(Function{Module: "log", Name: l.name,
+			Params: []Param{
+				{Name: "message", Type: "string"},
+				{Name: "fields", Type: "table?", Doc: "key/value pairs added to the line"},
+			},
+			Doc: l.doc,
+			Fn:  logFunction(l.level),
+		})
 	}
 	RegisterValue(Value{Name: "args", Type: "string[]",
 		Doc: "The command-line arguments after the script's name (also ... in the script's main chunk)."})
 	RegisterClass(Class{Name: "InspectOptions", Doc: "Options of inspect.", Fields: []Field{
-		{Name: "depth", Type: "integer?", Doc: "how many levels of nested tables to show (default 8)"},
+		{Name: "depth", Type: "integer?", Doc: fmt.Sprintf("how many levels of nested tables to show (default %d)", defaultInspectDepth)},
 	}})
 }
 
 // luaSleep is sleep(seconds).
-func luaSleep(L *lua.LState) int {
-	seconds := CheckNumber(L, &sleepFunc, 1)
-	if math.IsNaN(seconds) || math.IsInf(seconds, 0) || seconds < 0 {
-		ArgError(L, &sleepFunc, 1, fmt.Sprintf("a non-negative number of seconds expected, got %v", lua.LNumber(seconds)))
-	}
-	d := secondsDuration(seconds)
-	ctx := Context(L)
+func luaSleep(a args) int {
+	d := a.seconds(1)
+	ctx := Context(a.L)
 	timer := time.NewTimer(d)
 	defer timer.Stop()
 	select {
 	case <-timer.C:
 		return 0
 	case <-ctx.Done():
-		L.RaiseError("sleep interrupted: %v", context.Cause(ctx))
+		a.L.RaiseError("%s interrupted: %v", a.fn.QualifiedName(), context.Cause(ctx))
 		return 0
 	}
 }
 
-// secondsDuration converts a finite, non-negative number of seconds to a
-// Duration, the longest one for values beyond it (about 292 years): a plain
-// conversion would overflow to a negative Duration, which waits not at all.
-func secondsDuration(seconds float64) time.Duration {
-	if ns := seconds * float64(time.Second); ns < math.MaxInt64 {
-		return time.Duration(ns)
-	}
-	return math.MaxInt64
-}
-
 // luaEnv is env(name[, default]).
-func luaEnv(L *lua.LState) int {
-	name := CheckString(L, &envFunc, 1)
-	def := L.Get(2)
+func luaEnv(a args) int {
+	name := a.string(1)
+	def := a.get(2)
 	if def != lua.LNil {
-		def = lua.LString(CheckString(L, &envFunc, 2))
+		def = lua.LString(a.string(2))
 	}
-	if v, ok := helpers(L).lookupEnv(name); ok {
-		L.Push(lua.LString(v))
+	if v, ok := helpers(a.L).lookupEnv(name); ok {
+		a.L.Push(lua.LString(v))
 	} else {
-		L.Push(def)
+		a.L.Push(def)
 	}
 	return 1
 }
 
 // luaInspect is inspect(value[, opts]).
-func luaInspect(L *lua.LState) int {
-	v := L.Get(1)
-	depth := defaultInspectDepth
-	if opts := CheckOptions(L, &inspectFunc, 2); opts != nil {
-		if d, ok := opts.RawGetString("depth").(lua.LNumber); ok {
-			depth = int(d)
-		}
-	}
-	L.Push(lua.LString(InspectDepth(L, v, depth)))
+func luaInspect(a args) int {
+	depth := a.options(2).int("depth", defaultInspectDepth, 0, math.MaxInt32)
+	a.L.Push(lua.LString(InspectDepth(a.L, a.get(1), depth)))
 	return 1
 }
 
 // logFunction returns log.<level>(message[, fields]): one record on the
 // state's logger, with fields as attributes in sorted key order.
-func logFunction(fn *Function, level slog.Level) lua.LGFunction {
-	return func(L *lua.LState) int {
-		message := L.ToStringMeta(CheckAny(L, fn, 1)).String()
-		fields := OptTable(L, fn, 2)
+func logFunction(level slog.Level) func(a args) int {
+	return func(a args) int {
+		L := a.L
+		message := L.ToStringMeta(a.any(1)).String()
+		fields := a.optTable(2)
 		logger := helpers(L).logger
 		ctx := Context(L)
 		if !logger.Enabled(ctx, level) {
@@ -332,7 +308,7 @@ func (in *inspector) value(v lua.LValue, depth int) string {
 		if mt, ok := v.Metatable.(*lua.LTable); ok && mt.RawGetString("__tostring") != lua.LNil {
 			return in.L.ToStringMeta(v).String()
 		}
-		return "<" + luaTypeName(v) + ">"
+		return "<" + typeName(v) + ">"
 	case *lua.LState:
 		return "<thread>"
 	case *lua.LChannel:

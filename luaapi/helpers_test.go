@@ -96,10 +96,10 @@ func TestSleep(t *testing.T) {
 	})
 }
 
-// TestSecondsDuration checks the conversion behind sleep and conn:receive:
+// TestSeconds checks the conversion behind sleep and conn:receive:
 // huge numbers of seconds once overflowed to a negative Duration, so that
 // sleep(1e300) returned at once instead of waiting until cancelled.
-func TestSecondsDuration(t *testing.T) {
+func TestSeconds(t *testing.T) {
 	for _, tc := range []struct {
 		seconds float64
 		want    time.Duration
@@ -109,8 +109,8 @@ func TestSecondsDuration(t *testing.T) {
 		{1e10, math.MaxInt64},
 		{1e300, math.MaxInt64},
 	} {
-		if got := secondsDuration(tc.seconds); got != tc.want {
-			t.Errorf("secondsDuration(%g) = %v, want %v", tc.seconds, got, tc.want)
+		if got, problem := seconds(tc.seconds); got != tc.want || problem != "" {
+			t.Errorf("seconds(%g) = %v, %q, want %v", tc.seconds, got, problem, tc.want)
 		}
 	}
 }

@@ -176,7 +176,7 @@ func (e *jsonEncoder) encode(v lua.LValue, path string, depth int) error {
 			e.buf.WriteString("null")
 			return nil
 		}
-		return fmt.Errorf("unsupported value%s: %s", jsonAt(path), luaTypeName(v))
+		return fmt.Errorf("unsupported value%s: %s", jsonAt(path), typeName(v))
 	default:
 		return fmt.Errorf("unsupported value%s: %s", jsonAt(path), v.Type())
 	}
@@ -341,38 +341,36 @@ func writeJSONString(b *bytes.Buffer, s string) {
 // The json module: json.encode, json.decode, json.array, json.object and
 // json.null (also reachable as wps.json).
 
-var (
-	jsonEncodeFunc = Function{Module: "json", Name: "encode",
-		Params: []Param{
-			{Name: "value", Type: "any", Doc: "a table, string, number, boolean, nil or json.null"},
-			{Name: "opts", Type: "json.EncodeOptions?", Doc: "indent"},
-		},
-		Returns: "string",
-		Doc:     "Encode a value as JSON: a sequence is an array, other tables objects with sorted keys.",
-	}
-	jsonDecodeFunc = Function{Module: "json", Name: "decode",
-		Params:  []Param{{Name: "text", Type: "string", Doc: "JSON text"}},
-		Returns: "any",
-		Doc:     "Decode JSON text into Lua values; null becomes json.null.",
-	}
-	jsonArrayFunc = Function{Module: "json", Name: "array",
-		Params:  []Param{{Name: "t", Type: "table?", Doc: "the table to mark (a new one if absent)"}},
-		Returns: "table",
-		Doc:     "Mark a table to encode as a JSON array, even when empty.",
-	}
-	jsonObjectFunc = Function{Module: "json", Name: "object",
-		Params:  []Param{{Name: "t", Type: "table?", Doc: "the table to mark (a new one if absent)"}},
-		Returns: "table",
-		Doc:     "Mark a table to encode as a JSON object, even when empty or indexed 1..n.",
-	}
-)
-
 func init() {
-	jsonEncodeFunc.Fn = luaJSONEncode
-	jsonDecodeFunc.Fn = luaJSONDecode
-	jsonArrayFunc.Fn = luaJSONArray
-	jsonObjectFunc.Fn = luaJSONObject
-	Register(jsonEncodeFunc, jsonDecodeFunc, jsonArrayFunc, jsonObjectFunc)
+	Register(
+		Function{Module: "json", Name: "encode",
+			Params: []Param{
+				{Name: "value", Type: "any", Doc: "a table, string, number, boolean, nil or json.null"},
+				{Name: "opts", Type: "json.EncodeOptions?", Doc: "indent"},
+			},
+			Returns: "string",
+			Doc:     "Encode a value as JSON: a sequence is an array, other tables objects with sorted keys.",
+			Fn:      luaJSONEncode,
+		},
+		Function{Module: "json", Name: "decode",
+			Params:  []Param{{Name: "text", Type: "string", Doc: "JSON text"}},
+			Returns: "any",
+			Doc:     "Decode JSON text into Lua values; null becomes json.null.",
+			Fn:      luaJSONDecode,
+		},
+		Function{Module: "json", Name: "array",
+			Params:  []Param{{Name: "t", Type: "table?", Doc: "the table to mark (a new one if absent)"}},
+			Returns: "table",
+			Doc:     "Mark a table to encode as a JSON array, even when empty.",
+			Fn:      luaJSONArray,
+		},
+		Function{Module: "json", Name: "object",
+			Params:  []Param{{Name: "t", Type: "table?", Doc: "the table to mark (a new one if absent)"}},
+			Returns: "table",
+			Doc:     "Mark a table to encode as a JSON object, even when empty or indexed 1..n.",
+			Fn:      luaJSONObject,
+		},
+	)
 	RegisterValue(Value{Module: "json", Name: "null", Type: "json.null",
 		Doc: "The JSON null value: use it where a table needs a null (nil cannot be stored in a table)."})
 	RegisterClass(
@@ -386,8 +384,7 @@ func init() {
 // newJSONModule returns a new json table for L, and remembers it for
 // jsonModule.
 func newJSONModule(L *lua.LState) *lua.LTable {
-	mod := L.NewTable()
-	L.SetFuncs(mod, Funcs("json"))
+	mod := functionTable(L, "json")
 	mod.RawSetString("null", JSONNull(L))
 	L.Get(lua.RegistryIndex).(*lua.LTable).RawSetString(jsonModuleKey, mod)
 	return mod
@@ -403,65 +400,62 @@ func jsonModule(L *lua.LState) *lua.LTable {
 }
 
 // luaJSONEncode is json.encode(value[, opts]).
-func luaJSONEncode(L *lua.LState) int {
-	v := CheckAny(L, &jsonEncodeFunc, 1)
-	opts := CheckOptions(L, &jsonEncodeFunc, 2)
+func luaJSONEncode(a args) int {
+	L := a.L
+	v := a.any(1)
+	indent := a.options(2).string("indent")
 	b, err := ToJSON(L, v)
 	if err != nil {
-		L.RaiseError("json.encode: %s", err)
+		a.error(1, err.Error())
 	}
-	if opts != nil {
-		if indent, ok := opts.RawGetString("indent").(lua.LString); ok && indent != "" {
-			var out bytes.Buffer
-			if err := json.Indent(&out, b, "", string(indent)); err != nil {
-				L.RaiseError("json.encode: %s", err)
-			}
-			b = out.Bytes()
+	if indent != "" {
+		var out bytes.Buffer
+		if err := json.Indent(&out, b, "", indent); err != nil {
+			L.RaiseError("%s: %s", a.fn.QualifiedName(), err)
 		}
+		b = out.Bytes()
 	}
 	L.Push(lua.LString(b))
 	return 1
 }
 
 // luaJSONDecode is json.decode(text).
-func luaJSONDecode(L *lua.LState) int {
-	text := CheckString(L, &jsonDecodeFunc, 1)
-	v, err := FromJSON(L, []byte(text))
+func luaJSONDecode(a args) int {
+	v, err := FromJSON(a.L, []byte(a.string(1)))
 	if err != nil {
-		L.RaiseError("json.decode: %s", err)
+		a.L.RaiseError("%s: %s", a.fn.QualifiedName(), err)
 	}
-	L.Push(v)
+	a.L.Push(v)
 	return 1
 }
 
 // luaJSONArray is json.array([t]).
-func luaJSONArray(L *lua.LState) int {
-	array, _, _ := jsonMarkers(L)
-	return markJSON(L, &jsonArrayFunc, array)
+func luaJSONArray(a args) int {
+	array, _, _ := jsonMarkers(a.L)
+	return markJSON(a, array)
 }
 
 // luaJSONObject is json.object([t]).
-func luaJSONObject(L *lua.LState) int {
-	_, object, _ := jsonMarkers(L)
-	return markJSON(L, &jsonObjectFunc, object)
+func luaJSONObject(a args) int {
+	_, object, _ := jsonMarkers(a.L)
+	return markJSON(a, object)
 }
 
 // markJSON sets marker as the metatable of the table argument (or of a new
 // table) and returns it. A table with another metatable is an error: its
 // metatable would be lost.
-func markJSON(L *lua.LState, fn *Function, marker *lua.LTable) int {
-	t := OptTable(L, fn, 1)
+func markJSON(a args, marker *lua.LTable) int {
+	t := a.optTable(1)
 	if t == nil {
-		t = L.NewTable()
+		t = a.L.NewTable()
 	}
 	if mt, ok := t.Metatable.(*lua.LTable); ok && mt != marker {
-		_, isMarker := jsonMarkerName(L, mt)
-		if !isMarker {
-			ArgError(L, fn, 1, "the table already has a metatable")
+		if _, isMarker := jsonMarkerName(a.L, mt); !isMarker {
+			a.error(1, "the table already has a metatable")
 		}
 	}
 	t.Metatable = marker
-	L.Push(t)
+	a.L.Push(t)
 	return 1
 }
 

@@ -45,18 +45,18 @@ func TestToJSON(t *testing.T) {
 func TestToJSON_Errors(t *testing.T) {
 	L := newHelperState(t, Options{})
 	for _, tc := range []struct{ name, src, want string }{
-		{"Function", `json.encode({a = {1, 2, print}})`, "json.encode: unsupported value at .a[3]: function"},
-		{"TopLevel", `json.encode(print)`, "json.encode: unsupported value: function"},
-		{"KeyPath", `json.encode({["my key"] = {f = coroutine.create(print)}})`, `json.encode: unsupported value at ["my key"].f: thread`},
-		{"Cycle", `local t = {}; t.me = {t}; json.encode(t)`, "json.encode: cycle at .me[1]: the table contains itself"},
-		{"NaN", `json.encode({x = 0/0})`, "json.encode: unsupported number at .x: nan"},
-		{"Inf", `json.encode({1/0})`, "json.encode: unsupported number at [1]: +inf"},
-		{"Mixed", `json.encode({1, 2, a = 3})`, "json.encode: mixed table keys: both 1..n indexes and names"},
-		{"Sparse", `json.encode({[1] = 1, [3] = 3})`, "json.encode: sparse array: 2 values but highest index 3"},
-		{"BoolKey", `json.encode({[true] = 1})`, "json.encode: unsupported table key: boolean"},
-		{"FractionKey", `json.encode({[1.5] = 1})`, "json.encode: unsupported table key: 1.5"},
-		{"MarkedArrayWithName", `json.encode(json.array{1, x = 2})`, "json.encode: table marked json.array has keys other than 1..n"},
-		{"InvalidUTF8", `json.encode({s = "\255"})`, "json.encode: invalid UTF-8 in string at .s"},
+		{"Function", `json.encode({a = {1, 2, print}})`, "bad argument #1 to 'json.encode' (unsupported value at .a[3]: function)"},
+		{"TopLevel", `json.encode(print)`, "bad argument #1 to 'json.encode' (unsupported value: function)"},
+		{"KeyPath", `json.encode({["my key"] = {f = coroutine.create(print)}})`, `bad argument #1 to 'json.encode' (unsupported value at ["my key"].f: thread)`},
+		{"Cycle", `local t = {}; t.me = {t}; json.encode(t)`, "bad argument #1 to 'json.encode' (cycle at .me[1]: the table contains itself)"},
+		{"NaN", `json.encode({x = 0/0})`, "bad argument #1 to 'json.encode' (unsupported number at .x: nan)"},
+		{"Inf", `json.encode({1/0})`, "bad argument #1 to 'json.encode' (unsupported number at [1]: +inf)"},
+		{"Mixed", `json.encode({1, 2, a = 3})`, "bad argument #1 to 'json.encode' (mixed table keys: both 1..n indexes and names"},
+		{"Sparse", `json.encode({[1] = 1, [3] = 3})`, "bad argument #1 to 'json.encode' (sparse array: 2 values but highest index 3"},
+		{"BoolKey", `json.encode({[true] = 1})`, "bad argument #1 to 'json.encode' (unsupported table key: boolean"},
+		{"FractionKey", `json.encode({[1.5] = 1})`, "bad argument #1 to 'json.encode' (unsupported table key: 1.5"},
+		{"MarkedArrayWithName", `json.encode(json.array{1, x = 2})`, "bad argument #1 to 'json.encode' (table marked json.array has keys other than 1..n)"},
+		{"InvalidUTF8", `json.encode({s = "\255"})`, "bad argument #1 to 'json.encode' (invalid UTF-8 in string at .s"},
 		{"NoValue", `json.encode()`, "bad argument #1 to 'json.encode' (value expected)"},
 		{"UnknownOption", `json.encode({}, {indnt = " "})`, "bad argument #2 to 'json.encode' (unknown option 'indnt'; known: indent)"},
 		{"MarkOtherMetatable", `json.array(setmetatable({}, {}))`, "bad argument #1 to 'json.array' (the table already has a metatable)"},
@@ -115,7 +115,7 @@ func TestToJSON_Go(t *testing.T) {
 	if got, want := string(b), `{"a":1.25,"z":[true,null]}`; got != want {
 		t.Errorf("round trip = %s, want %s", got, want)
 	}
-	if _, err := ToJSON(L, L.NewFunction(luaSleep)); err == nil || err.Error() != "unsupported value: function" {
+	if _, err := ToJSON(L, L.GetGlobal("print")); err == nil || err.Error() != "unsupported value: function" {
 		t.Errorf("ToJSON(function) error = %v", err)
 	}
 }

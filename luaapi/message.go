@@ -3,7 +3,6 @@ package luaapi
 import (
 	"encoding/json"
 	"fmt"
-	"strings"
 
 	lua "github.com/yuin/gopher-lua"
 
@@ -19,8 +18,9 @@ type binary []byte
 
 // wpsBinary is wps.binary(s): it wraps the bytes of s so that a send
 // operation posts them as application/octet-stream.
-func wpsBinary(L *lua.LState) int {
-	s := newArgs(L, wpsBinaryFunc).string(1)
+func wpsBinary(a args) int {
+	L := a.L
+	s := a.string(1)
 	ud := L.NewUserData()
 	ud.Value = binary(s)
 	L.SetMetatable(ud, binaryMetatable(L))
@@ -35,6 +35,7 @@ func binaryMetatable(L *lua.LState) *lua.LTable {
 		return mt
 	}
 	mt := L.NewTypeMetatable(binaryTypeName)
+	mt.RawSetString("__name", lua.LString(binaryTypeName))
 	L.SetField(mt, "__len", L.NewFunction(func(L *lua.LState) int {
 		L.Push(lua.LNumber(len(checkBinary(L, 1))))
 		return 1
@@ -58,13 +59,11 @@ func checkBinary(L *lua.LState, n int) binary {
 	return nil
 }
 
-// contentTypes lists the content types the REST API accepts for messages.
-var contentTypes = []string{webpubsub.ContentTypeJSON, webpubsub.ContentTypeText, webpubsub.ContentTypeBinary}
-
 // checkMessage converts argument n into the body of a send operation. A
 // table becomes JSON, a string text, a wps.binary bytes; an explicit
-// contentType ("" when absent) wins, within what makes sense: a string sent
-// as JSON must hold valid JSON, and a table can only be JSON.
+// contentType (one of webpubsub.ContentTypes, "" when absent) wins, within
+// what makes sense: a string sent as JSON must hold valid JSON, and a table
+// can only be JSON.
 func checkMessage(a args, n int, contentType string) webpubsub.Message {
 	v := a.get(n)
 	var natural string // the content type v has by itself
@@ -77,11 +76,11 @@ func checkMessage(a args, n int, contentType string) webpubsub.Message {
 	case *lua.LUserData:
 		b, ok := v.Value.(binary)
 		if !ok {
-			a.argError(n, "string, table or wps.binary expected, got "+typeName(v))
+			a.typeError(n, "string, table or wps.binary")
 		}
 		natural, data = webpubsub.ContentTypeBinary, b
 	default:
-		a.argError(n, "string, table or wps.binary expected, got "+typeName(v))
+		a.typeError(n, "string, table or wps.binary")
 	}
 	if contentType == "" {
 		contentType = natural
@@ -91,47 +90,16 @@ func checkMessage(a args, n int, contentType string) webpubsub.Message {
 		if natural == webpubsub.ContentTypeJSON {
 			encoded, err := ToJSON(a.L, v)
 			if err != nil {
-				a.argError(n, "cannot encode the message as JSON: "+err.Error())
+				a.error(n, "cannot encode the message as JSON: "+err.Error())
 			}
 			data = encoded
 		} else if !json.Valid(data) {
-			a.argError(n, "content_type is application/json but the message is not valid JSON")
+			a.error(n, "content_type is application/json but the message is not valid JSON")
 		}
 	case webpubsub.ContentTypeText, webpubsub.ContentTypeBinary:
 		if natural == webpubsub.ContentTypeJSON {
-			a.argError(n, fmt.Sprintf("a table is sent as application/json, not %s; encode it or pass a string", contentType))
+			a.error(n, fmt.Sprintf("a table is sent as application/json, not %s; encode it or pass a string", contentType))
 		}
 	}
 	return webpubsub.Message{ContentType: contentType, Data: data}
-}
-
-// checkContentType returns the content_type option of o, "" when absent,
-// raising an error for a type the REST API does not accept.
-func checkContentType(o options) string {
-	contentType := o.string("content_type")
-	if contentType == "" {
-		return ""
-	}
-	for _, ct := range contentTypes {
-		if strings.EqualFold(contentType, ct) {
-			return ct
-		}
-	}
-	o.fail("content_type", fmt.Sprintf("%q is not one of %s", contentType, strings.Join(contentTypes, ", ")))
-	return ""
-}
-
-// typeName is the Lua type of v as a script sees it, naming wps values.
-func typeName(v lua.LValue) string {
-	if ud, ok := v.(*lua.LUserData); ok {
-		switch ud.Value.(type) {
-		case binary:
-			return binaryTypeName
-		case *clientHandle:
-			return clientTypeName
-		case *connection:
-			return connectionTypeName
-		}
-	}
-	return v.Type().String()
 }

@@ -57,9 +57,9 @@
 ---@field user_id? string the user to connect as
 ---@field roles? string[] permissions of the connection
 ---@field groups? string[] groups to join on connect
----@field minutes_to_expire? integer token lifetime, default 60
+---@field minutes_to_expire? integer token lifetime (1..525600), default 60
 ---@field url? string a ready client URL (with its token) instead of the above
----@field protocol? string "json" (default), "reliable" or "raw"
+---@field protocol? string "json", "reliable" or "raw"; default "json"
 
 ---Options of wps.each.
 ---@class wps.EachOptions
@@ -129,7 +129,7 @@
 ---@field user_id? string the user the connection belongs to
 ---@field roles? string[] permissions, e.g. "webpubsub.joinLeaveGroup" or "webpubsub.sendToGroup.ops"
 ---@field groups? string[] groups joined when the connection opens
----@field minutes_to_expire? integer token lifetime, default 60
+---@field minutes_to_expire? integer token lifetime (1..525600), default 60
 ---@field client_protocol? string "default", "mqtt" or "socketio"
 
 wps = {}

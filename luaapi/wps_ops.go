@@ -2,7 +2,6 @@ package luaapi
 
 import (
 	"context"
-	"fmt"
 	"math"
 
 	lua "github.com/yuin/gopher-lua"
@@ -11,17 +10,15 @@ import (
 )
 
 // operationInfo describes one REST operation of the wps module: its Lua
-// name, parameters, result type and one line of documentation (registered
-// for argument help, completion and `wps docs`) and its binding.
+// name, which is also the operation of its errors, its parameters, result
+// type and one line of documentation (registered as wps.<name> and
+// client:<name> by wps_registry.go) and its binding.
 type operationInfo struct {
 	name    string
 	params  []Param
 	returns string
 	doc     string
 	op      operation
-	// function and method describe wps.<name> and client:<name>; they are
-	// made and registered by init.
-	function, method *Function
 }
 
 // Parameters shared by several operations.
@@ -30,7 +27,7 @@ var (
 	groupParam        = Param{Name: "group", Type: "string"}
 	userParam         = Param{Name: "user_id", Type: "string"}
 	connectionParam   = Param{Name: "connection_id", Type: "string"}
-	permissionParam   = Param{Name: "permission", Type: "string", Doc: `"sendToGroup" or "joinLeaveGroup"`}
+	permissionParam   = Param{Name: "permission", Type: "string", Doc: quotedNames(stringsOf(webpubsub.Permissions()))}
 	groupsParam       = Param{Name: "groups", Type: "string[]"}
 	filterParam       = Param{Name: "filter", Type: "string?", Doc: "an OData filter selecting connections (see wps.filter)"}
 	permissionOptions = Param{Name: "opts", Type: "wps.PermissionOptions?"}
@@ -92,160 +89,159 @@ var operations = []operationInfo{
 }
 
 // checkSendOptions reads the message (argument n-1) and the opts (argument
-// n, of class) of a send operation.
-func checkSendOptions(a args, n int, class string) (webpubsub.Message, *webpubsub.SendOptions) {
-	o := a.options(n, class)
-	contentType := checkContentType(o)
+// n) of a send operation.
+func checkSendOptions(a args, n int) (webpubsub.Message, *webpubsub.SendOptions) {
+	o := a.options(n)
+	contentType := o.oneOf("content_type", webpubsub.ContentTypes()...)
 	opts := &webpubsub.SendOptions{
 		Excluded:   o.strings("excluded"),
 		Filter:     o.string("filter"),
-		TTLSeconds: o.int("ttl", 0, 300),
+		TTLSeconds: o.int("ttl", webpubsub.MinTTLSeconds, webpubsub.MinTTLSeconds, webpubsub.MaxTTLSeconds),
 	}
 	return checkMessage(a, n-1, contentType), opts
 }
 
 func sendToAll(a args) call {
-	msg, opts := checkSendOptions(a, 2, "wps.SendOptions")
-	return nothing("send_to_all", func(ctx context.Context, c *webpubsub.Client) error {
+	msg, opts := checkSendOptions(a, 2)
+	return nothing(func(ctx context.Context, c *webpubsub.Client) error {
 		return c.SendToAll(ctx, msg, opts)
 	})
 }
 
 func sendToUser(a args) call {
 	user := a.string(1)
-	msg, opts := checkSendOptions(a, 3, "wps.SendToUserOptions")
-	return nothing("send_to_user", func(ctx context.Context, c *webpubsub.Client) error {
+	msg, opts := checkSendOptions(a, 3)
+	return nothing(func(ctx context.Context, c *webpubsub.Client) error {
 		return c.SendToUser(ctx, user, msg, opts)
 	})
 }
 
 func sendToGroup(a args) call {
 	group := a.string(1)
-	msg, opts := checkSendOptions(a, 3, "wps.SendOptions")
-	return nothing("send_to_group", func(ctx context.Context, c *webpubsub.Client) error {
+	msg, opts := checkSendOptions(a, 3)
+	return nothing(func(ctx context.Context, c *webpubsub.Client) error {
 		return c.SendToGroup(ctx, group, msg, opts)
 	})
 }
 
 func sendToConnection(a args) call {
 	id := a.string(1)
-	msg, opts := checkSendOptions(a, 3, "wps.SendToConnectionOptions")
-	return nothing("send_to_connection", func(ctx context.Context, c *webpubsub.Client) error {
+	msg, opts := checkSendOptions(a, 3)
+	return nothing(func(ctx context.Context, c *webpubsub.Client) error {
 		return c.SendToConnection(ctx, id, msg, opts)
 	})
 }
 
 func addConnectionToGroup(a args) call {
 	group, id := a.string(1), a.string(2)
-	return nothing("add_connection_to_group", func(ctx context.Context, c *webpubsub.Client) error {
+	return nothing(func(ctx context.Context, c *webpubsub.Client) error {
 		return c.AddConnectionToGroup(ctx, group, id)
 	})
 }
 
 func removeConnectionFromGroup(a args) call {
 	group, id := a.string(1), a.string(2)
-	return nothing("remove_connection_from_group", func(ctx context.Context, c *webpubsub.Client) error {
+	return nothing(func(ctx context.Context, c *webpubsub.Client) error {
 		return c.RemoveConnectionFromGroup(ctx, group, id)
 	})
 }
 
 func removeConnectionFromAllGroups(a args) call {
 	id := a.string(1)
-	return nothing("remove_connection_from_all_groups", func(ctx context.Context, c *webpubsub.Client) error {
+	return nothing(func(ctx context.Context, c *webpubsub.Client) error {
 		return c.RemoveConnectionFromAllGroups(ctx, id)
 	})
 }
 
 func addUserToGroup(a args) call {
 	group, user := a.string(1), a.string(2)
-	return nothing("add_user_to_group", func(ctx context.Context, c *webpubsub.Client) error {
+	return nothing(func(ctx context.Context, c *webpubsub.Client) error {
 		return c.AddUserToGroup(ctx, group, user)
 	})
 }
 
 func removeUserFromGroup(a args) call {
 	group, user := a.string(1), a.string(2)
-	return nothing("remove_user_from_group", func(ctx context.Context, c *webpubsub.Client) error {
+	return nothing(func(ctx context.Context, c *webpubsub.Client) error {
 		return c.RemoveUserFromGroup(ctx, group, user)
 	})
 }
 
 func removeUserFromAllGroups(a args) call {
 	user := a.string(1)
-	return nothing("remove_user_from_all_groups", func(ctx context.Context, c *webpubsub.Client) error {
+	return nothing(func(ctx context.Context, c *webpubsub.Client) error {
 		return c.RemoveUserFromAllGroups(ctx, user)
 	})
 }
 
 func addConnectionsToGroups(a args) call {
 	groups, filter := a.stringList(1), a.optString(2, "")
-	return nothing("add_connections_to_groups", func(ctx context.Context, c *webpubsub.Client) error {
+	return nothing(func(ctx context.Context, c *webpubsub.Client) error {
 		return c.AddConnectionsToGroups(ctx, groups, filter)
 	})
 }
 
 func removeConnectionsFromGroups(a args) call {
 	groups, filter := a.stringList(1), a.optString(2, "")
-	return nothing("remove_connections_from_groups", func(ctx context.Context, c *webpubsub.Client) error {
+	return nothing(func(ctx context.Context, c *webpubsub.Client) error {
 		return c.RemoveConnectionsFromGroups(ctx, groups, filter)
 	})
 }
 
-// checkCloseOptions reads the opts (argument n, of class) of a close
-// operation.
-func checkCloseOptions(a args, n int, class string) *webpubsub.CloseOptions {
-	o := a.options(n, class)
+// checkCloseOptions reads the opts (argument n) of a close operation.
+func checkCloseOptions(a args, n int) *webpubsub.CloseOptions {
+	o := a.options(n)
 	return &webpubsub.CloseOptions{Excluded: o.strings("excluded"), Reason: o.string("reason")}
 }
 
 func closeConnection(a args) call {
 	id := a.string(1)
-	opts := checkCloseOptions(a, 2, "wps.CloseConnectionOptions")
-	return nothing("close_connection", func(ctx context.Context, c *webpubsub.Client) error {
+	opts := checkCloseOptions(a, 2)
+	return nothing(func(ctx context.Context, c *webpubsub.Client) error {
 		return c.CloseConnection(ctx, id, opts)
 	})
 }
 
 func closeAllConnections(a args) call {
-	opts := checkCloseOptions(a, 1, "wps.CloseOptions")
-	return nothing("close_all_connections", func(ctx context.Context, c *webpubsub.Client) error {
+	opts := checkCloseOptions(a, 1)
+	return nothing(func(ctx context.Context, c *webpubsub.Client) error {
 		return c.CloseAllConnections(ctx, opts)
 	})
 }
 
 func closeGroupConnections(a args) call {
 	group := a.string(1)
-	opts := checkCloseOptions(a, 2, "wps.CloseOptions")
-	return nothing("close_group_connections", func(ctx context.Context, c *webpubsub.Client) error {
+	opts := checkCloseOptions(a, 2)
+	return nothing(func(ctx context.Context, c *webpubsub.Client) error {
 		return c.CloseGroupConnections(ctx, group, opts)
 	})
 }
 
 func closeUserConnections(a args) call {
 	user := a.string(1)
-	opts := checkCloseOptions(a, 2, "wps.CloseOptions")
-	return nothing("close_user_connections", func(ctx context.Context, c *webpubsub.Client) error {
+	opts := checkCloseOptions(a, 2)
+	return nothing(func(ctx context.Context, c *webpubsub.Client) error {
 		return c.CloseUserConnections(ctx, user, opts)
 	})
 }
 
 func connectionExists(a args) call {
 	id := a.string(1)
-	return boolean("connection_exists", func(ctx context.Context, c *webpubsub.Client) (bool, error) {
+	return boolean(func(ctx context.Context, c *webpubsub.Client) (bool, error) {
 		return c.ConnectionExists(ctx, id)
 	})
 }
 
 func groupExists(a args) call {
 	group := a.string(1)
-	return boolean("group_exists", func(ctx context.Context, c *webpubsub.Client) (bool, error) {
+	return boolean(func(ctx context.Context, c *webpubsub.Client) (bool, error) {
 		return c.GroupExists(ctx, group)
 	})
 }
 
 func userExists(a args) call {
 	user := a.string(1)
-	return boolean("user_exists", func(ctx context.Context, c *webpubsub.Client) (bool, error) {
+	return boolean(func(ctx context.Context, c *webpubsub.Client) (bool, error) {
 		return c.UserExists(ctx, user)
 	})
 }
@@ -253,42 +249,41 @@ func userExists(a args) call {
 // checkPermissionArgs reads the arguments of the permission operations:
 // permission, connection_id, opts.
 func checkPermissionArgs(a args) (webpubsub.Permission, string, *webpubsub.PermissionOptions) {
-	permission := webpubsub.Permission(a.string(1))
-	if permission != webpubsub.PermissionSendToGroup && permission != webpubsub.PermissionJoinLeaveGroup {
-		a.argError(1, fmt.Sprintf("permission %q is not sendToGroup or joinLeaveGroup", string(permission)))
-	}
+	permission := webpubsub.Permission(a.oneOf(1, stringsOf(webpubsub.Permissions())...))
 	id := a.string(2)
-	o := a.options(3, "wps.PermissionOptions")
+	o := a.options(3)
 	return permission, id, &webpubsub.PermissionOptions{TargetName: o.string("target_name")}
 }
 
 func grantPermission(a args) call {
 	permission, id, opts := checkPermissionArgs(a)
-	return nothing("grant_permission", func(ctx context.Context, c *webpubsub.Client) error {
+	return nothing(func(ctx context.Context, c *webpubsub.Client) error {
 		return c.GrantPermission(ctx, permission, id, opts)
 	})
 }
 
 func revokePermission(a args) call {
 	permission, id, opts := checkPermissionArgs(a)
-	return nothing("revoke_permission", func(ctx context.Context, c *webpubsub.Client) error {
+	return nothing(func(ctx context.Context, c *webpubsub.Client) error {
 		return c.RevokePermission(ctx, permission, id, opts)
 	})
 }
 
 func checkPermission(a args) call {
 	permission, id, opts := checkPermissionArgs(a)
-	return boolean("check_permission", func(ctx context.Context, c *webpubsub.Client) (bool, error) {
+	return boolean(func(ctx context.Context, c *webpubsub.Client) (bool, error) {
 		return c.CheckPermission(ctx, permission, id, opts)
 	})
 }
 
 func listConnections(a args) call {
 	group := a.string(1)
-	o := a.options(2, "wps.ListOptions")
-	opts := &webpubsub.ListOptions{Top: o.int("top", 1, math.MaxInt32), MaxPageSize: o.int("max_page_size", 1, 200)}
+	o := a.options(2)
+	opts := &webpubsub.ListOptions{
+		Top:         o.int("top", 0, 1, math.MaxInt32),
+		MaxPageSize: o.int("max_page_size", 0, webpubsub.MinListPageSize, webpubsub.MaxListPageSize),
+	}
 	return call{
-		op: "list_connections",
 		do: func(ctx context.Context, c *webpubsub.Client) (any, error) {
 			return c.ListConnections(ctx, group, opts)
 		},
@@ -307,10 +302,8 @@ func listConnections(a args) call {
 }
 
 func getClientAccessToken(a args) call {
-	o := a.options(1, "wps.TokenOptions")
-	opts := checkTokenOptions(o)
+	opts := checkTokenOptions(a.options(1))
 	return call{
-		op: "get_client_access_token",
 		do: func(_ context.Context, c *webpubsub.Client) (any, error) {
 			return c.GetClientAccessToken(opts)
 		},
@@ -328,38 +321,37 @@ func getClientAccessToken(a args) call {
 // checkTokenOptions reads the claims of a client token from o: user_id,
 // roles, groups, minutes_to_expire and client_protocol.
 func checkTokenOptions(o options) *webpubsub.TokenOptions {
-	opts := &webpubsub.TokenOptions{
+	return &webpubsub.TokenOptions{
 		UserID:          o.string("user_id"),
 		Roles:           o.strings("roles"),
 		Groups:          o.strings("groups"),
-		MinutesToExpire: o.int("minutes_to_expire", 1, 60*24*365),
-		ClientProtocol:  webpubsub.ClientProtocol(o.string("client_protocol")),
+		MinutesToExpire: checkMinutesToExpire(o),
+		ClientProtocol:  webpubsub.ClientProtocol(o.oneOf("client_protocol", stringsOf(webpubsub.ClientProtocols())...)),
 	}
-	switch opts.ClientProtocol {
-	case "", webpubsub.ClientProtocolDefault, webpubsub.ClientProtocolMQTT, webpubsub.ClientProtocolSocketIO:
-	default:
-		o.fail("client_protocol", fmt.Sprintf("%q is not default, mqtt or socketio", string(opts.ClientProtocol)))
-	}
-	return opts
+}
+
+// checkMinutesToExpire reads the token lifetime option of o, 0 (the
+// default) when absent.
+func checkMinutesToExpire(o options) int {
+	return o.int("minutes_to_expire", 0, webpubsub.MinMinutesToExpire, webpubsub.MaxMinutesToExpire)
 }
 
 func serviceStatus(args) call {
-	return boolean("service_status", func(ctx context.Context, c *webpubsub.Client) (bool, error) {
+	return boolean(func(ctx context.Context, c *webpubsub.Client) (bool, error) {
 		return c.ServiceStatus(ctx)
 	})
 }
 
 // nothing makes the call of an operation that returns nothing.
-func nothing(op string, do func(context.Context, *webpubsub.Client) error) call {
-	return call{op: op, do: func(ctx context.Context, c *webpubsub.Client) (any, error) {
+func nothing(do func(context.Context, *webpubsub.Client) error) call {
+	return call{do: func(ctx context.Context, c *webpubsub.Client) (any, error) {
 		return nil, do(ctx, c)
 	}}
 }
 
 // boolean makes the call of an operation that returns a boolean.
-func boolean(op string, do func(context.Context, *webpubsub.Client) (bool, error)) call {
+func boolean(do func(context.Context, *webpubsub.Client) (bool, error)) call {
 	return call{
-		op: op,
 		do: func(ctx context.Context, c *webpubsub.Client) (any, error) {
 			return do(ctx, c)
 		},

@@ -1,28 +1,49 @@
 package luaapi
 
-import "slices"
+import (
+	"fmt"
+
+	"wps/webpubsub"
+)
 
 // This file registers the wps module in the registry: every function, the
 // methods of client objects and connections, and the shapes of their
 // options and results. The option classes are also what args.options
-// accepts (see optionNames), so the docs and the checks cannot disagree.
+// accepts, so the docs and the checks cannot disagree; the limits and names
+// in the docs are webpubsub's, which the bindings check.
+
+// ttlDoc documents the ttl option of the send operations.
+var ttlDoc = fmt.Sprintf("seconds (%d..%d) before an undelivered message is dropped", webpubsub.MinTTLSeconds, webpubsub.MaxTTLSeconds)
+
+// minutesToExpireDoc documents the token lifetime options.
+var minutesToExpireDoc = fmt.Sprintf("token lifetime (%d..%d), default %d",
+	webpubsub.MinMinutesToExpire, webpubsub.MaxMinutesToExpire, webpubsub.DefaultMinutesToExpire)
+
+// quotedNames renders names for docs: "a", "b" or "c".
+func quotedNames(names []string) string {
+	quoted := make([]string, len(names))
+	for i, n := range names {
+		quoted[i] = fmt.Sprintf("%q", n)
+	}
+	return orList(quoted)
+}
 
 // wpsClasses are the options and result shapes of the wps module.
 var wpsClasses = []Class{
 	{Name: "wps.SendOptions", Doc: "Options of send_to_all and send_to_group.", Fields: []Field{
-		{"content_type", "string?", `"application/json", "text/plain" or "application/octet-stream"; wins over the message's own type`},
+		{"content_type", "string?", quotedNames(webpubsub.ContentTypes()) + "; wins over the message's own type"},
 		{"excluded", "string[]?", "connection ids that do not receive the message"},
 		{"filter", "string?", "an OData filter selecting the recipients (see wps.filter)"},
-		{"ttl", "integer?", "seconds (0..300) before an undelivered message is dropped; 0 = never"},
+		{"ttl", "integer?", ttlDoc + fmt.Sprintf("; %d = never", webpubsub.MinTTLSeconds)},
 	}},
 	{Name: "wps.SendToUserOptions", Doc: "Options of send_to_user.", Fields: []Field{
 		{"content_type", "string?", "the message's content type"},
 		{"filter", "string?", "an OData filter selecting the recipients"},
-		{"ttl", "integer?", "seconds (0..300) before an undelivered message is dropped"},
+		{"ttl", "integer?", ttlDoc},
 	}},
 	{Name: "wps.SendToConnectionOptions", Doc: "Options of send_to_connection.", Fields: []Field{
 		{"content_type", "string?", "the message's content type"},
-		{"ttl", "integer?", "seconds (0..300) before an undelivered message is dropped"},
+		{"ttl", "integer?", ttlDoc},
 	}},
 	{Name: "wps.CloseOptions", Doc: "Options of close_all_connections, close_group_connections and close_user_connections.", Fields: []Field{
 		{"excluded", "string[]?", "connection ids to keep open"},
@@ -36,14 +57,14 @@ var wpsClasses = []Class{
 	}},
 	{Name: "wps.ListOptions", Doc: "Options of list_connections.", Fields: []Field{
 		{"top", "integer?", "the most connections to return"},
-		{"max_page_size", "integer?", "connections per page (1..200)"},
+		{"max_page_size", "integer?", fmt.Sprintf("connections per page (%d..%d)", webpubsub.MinListPageSize, webpubsub.MaxListPageSize)},
 	}},
 	{Name: "wps.TokenOptions", Doc: "Claims of get_client_access_token.", Fields: []Field{
 		{"user_id", "string?", "the user the connection belongs to"},
 		{"roles", "string[]?", `permissions, e.g. "webpubsub.joinLeaveGroup" or "webpubsub.sendToGroup.ops"`},
 		{"groups", "string[]?", "groups joined when the connection opens"},
-		{"minutes_to_expire", "integer?", "token lifetime, default 60"},
-		{"client_protocol", "string?", `"default", "mqtt" or "socketio"`},
+		{"minutes_to_expire", "integer?", minutesToExpireDoc},
+		{"client_protocol", "string?", quotedNames(stringsOf(webpubsub.ClientProtocols()))},
 	}},
 	{Name: "wps.ClientAccessToken", Doc: "What a client connects with.", Fields: []Field{
 		{"token", "string", "the signed token"},
@@ -60,7 +81,7 @@ var wpsClasses = []Class{
 		{"key", "string?", "the access key, with endpoint"},
 		{"hub", "string?", "the hub; default: the configured hub"},
 		{"reverse_proxy", "string?", "send requests through this URL (e.g. API Management)"},
-		{"api_version", "string?", "REST API version, default 2024-12-01"},
+		{"api_version", "string?", "REST API version, default " + webpubsub.DefaultAPIVersion},
 		{"timeout", "number?", "seconds per call, retries included"},
 		{"retries", "integer?", "retries of transient failures (default 3, 0 = none)"},
 	}},
@@ -86,16 +107,16 @@ var wpsClasses = []Class{
 		{"user_id", "string?", "the user to connect as"},
 		{"roles", "string[]?", "permissions of the connection"},
 		{"groups", "string[]?", "groups to join on connect"},
-		{"minutes_to_expire", "integer?", "token lifetime, default 60"},
+		{"minutes_to_expire", "integer?", minutesToExpireDoc},
 		{"url", "string?", "a ready client URL (with its token) instead of the above"},
-		{"protocol", "string?", `"json" (default), "reliable" or "raw"`},
+		{"protocol", "string?", quotedNames(connectProtocols) + fmt.Sprintf("; default %q", connectProtocols[0])},
 	}},
 	{Name: "wps.ConnSendOptions", Doc: "Options of conn:send_to_group.", Fields: []Field{
 		{"no_echo", "boolean?", "do not deliver the message back to this connection"},
-		{"data_type", "string?", `"json", "text" or "binary"; default from the data`},
+		{"data_type", "string?", quotedNames(dataTypes) + "; default from the data"},
 	}},
 	{Name: "wps.ConnEventOptions", Doc: "Options of conn:send_event.", Fields: []Field{
-		{"data_type", "string?", `"json", "text" or "binary"; default from the data`},
+		{"data_type", "string?", quotedNames(dataTypes) + "; default from the data"},
 	}},
 	{Name: "wps.ReceivedMessage", Doc: "A message a connection received.", Fields: []Field{
 		{"type", "string", `"message", or "system" for the service's disconnected notice`},
@@ -103,57 +124,10 @@ var wpsClasses = []Class{
 		{"group", "string?", "the group, for group messages"},
 		{"from_user_id", "string?", "the sender, for group messages"},
 		{"event", "string?", `system event, e.g. "disconnected"`},
-		{"data_type", "string?", `"json", "text" or "binary"`},
+		{"data_type", "string?", quotedNames(dataTypes)},
 		{"data", "any", "JSON decoded to tables, text and bytes as strings"},
 	}},
 }
-
-// optionNames returns the field names of one of wpsClasses, in order.
-func optionNames(class string) []string {
-	i := slices.IndexFunc(wpsClasses, func(c Class) bool { return c.Name == class })
-	if i < 0 {
-		panic("luaapi: unknown options class " + class)
-	}
-	names := make([]string, len(wpsClasses[i].Fields))
-	for j, f := range wpsClasses[i].Fields {
-		names[j] = f.Name
-	}
-	return names
-}
-
-// The functions of the wps table other than the operations, and the
-// methods of clients and connections other than the operations.
-var (
-	wpsHubFunc = &Function{Module: "wps", Name: "hub", Params: []Param{{Name: "name", Type: "string"}}, Returns: "wps.Client",
-		Doc: "A client for another hub of the default service."}
-	wpsClientFunc = &Function{Module: "wps", Name: "client", Params: []Param{{Name: "opts", Type: "wps.ClientOptions"}}, Returns: "wps.Client",
-		Doc: "A client from a connection string, or an endpoint and key."}
-	wpsConnectFunc = &Function{Module: "wps", Name: "connect", Params: []Param{{Name: "opts", Type: "wps.ConnectOptions?"}}, Returns: "wps.Connection",
-		Doc: "Open a WebSocket client connection to the default hub, as a browser would."}
-	wpsEachFunc = &Function{Module: "wps", Name: "each", Params: []Param{{Name: "list", Type: "any[]"}, {Name: "fn", Type: "function"}, {Name: "opts", Type: "wps.EachOptions?"}}, Returns: "wps.EachResult[]",
-		Doc: "Call fn(item, index) for every item with at most n REST calls in flight; failures do not stop it."}
-	wpsFilterFunc = &Function{Module: "wps", Name: "filter", Params: []Param{{Name: "template", Type: "string"}, {Name: "...", Type: "string|number|boolean|nil"}}, Returns: "string",
-		Doc: "Build an OData filter: each {} becomes the next argument as a literal, strings quoted."}
-	wpsBinaryFunc = &Function{Module: "wps", Name: "binary", Params: []Param{{Name: "bytes", Type: "string"}}, Returns: "wps.Binary",
-		Doc: "Wrap bytes to send as application/octet-stream."}
-	clientHubFunc = &Function{Module: "client", Name: "hub", Params: []Param{{Name: "name", Type: "string"}}, Returns: "wps.Client",
-		Doc: "A client for another hub of the same service."}
-	clientConnectFunc = &Function{Module: "client", Name: "connect", Params: []Param{{Name: "opts", Type: "wps.ConnectOptions?"}}, Returns: "wps.Connection",
-		Doc: "Open a WebSocket client connection to this client's hub."}
-
-	connJoinFunc = &Function{Module: "conn", Name: "join", Params: []Param{groupParam},
-		Doc: "Join a group; waits for the service's ack."}
-	connLeaveFunc = &Function{Module: "conn", Name: "leave", Params: []Param{groupParam},
-		Doc: "Leave a group; waits for the service's ack."}
-	connSendToGroupFunc = &Function{Module: "conn", Name: "send_to_group", Params: []Param{groupParam, {Name: "data", Type: "any"}, {Name: "opts", Type: "wps.ConnSendOptions?"}},
-		Doc: "Publish to a group as this client; waits for the service's ack."}
-	connSendEventFunc = &Function{Module: "conn", Name: "send_event", Params: []Param{{Name: "event", Type: "string"}, {Name: "data", Type: "any"}, {Name: "opts", Type: "wps.ConnEventOptions?"}},
-		Doc: "Send a user event to the server; waits for the service's ack."}
-	connReceiveFunc = &Function{Module: "conn", Name: "receive", Params: []Param{{Name: "timeout", Type: "number?", Doc: "seconds; absent = wait until a message comes or the script is cancelled"}}, Returns: "wps.ReceivedMessage|nil",
-		Doc: "The next message the connection received, or nil on timeout."}
-	connCloseFunc = &Function{Module: "conn", Name: "close",
-		Doc: "Close the connection."}
-)
 
 func init() {
 	RegisterClass(wpsClasses...)
@@ -165,17 +139,42 @@ func init() {
 		}},
 		Class{Name: "wps.Binary", Doc: "Bytes made by wps.binary; #b is their length."},
 	)
-	for i := range operations {
-		o := &operations[i]
-		o.function = &Function{Module: "wps", Name: o.name, Params: o.params, Returns: o.returns, Doc: o.doc}
-		o.method = &Function{Module: "client", Name: o.name, Params: o.params, Returns: o.returns, Doc: o.doc}
-		Register(*o.function, *o.method)
+	for _, o := range operations {
+		Register(
+			Function{Module: "wps", Name: o.name, Params: o.params, Returns: o.returns, Doc: o.doc, Fn: o.moduleFunction},
+			Function{Module: "client", Name: o.name, Params: o.params, Returns: o.returns, Doc: o.doc, Fn: o.methodFunction},
+		)
 	}
-	for _, f := range []*Function{
-		wpsHubFunc, wpsClientFunc, wpsConnectFunc, wpsEachFunc, wpsFilterFunc, wpsBinaryFunc, clientHubFunc, clientConnectFunc,
-		connJoinFunc, connLeaveFunc, connSendToGroupFunc, connSendEventFunc, connReceiveFunc, connCloseFunc,
-	} {
-		Register(*f)
-	}
+	Register(
+		Function{Module: "wps", Name: "hub", Params: []Param{{Name: "name", Type: "string"}}, Returns: "wps.Client",
+			Doc: "A client for another hub of the default service.", Fn: wpsHub},
+		Function{Module: "wps", Name: "client", Params: []Param{{Name: "opts", Type: "wps.ClientOptions"}}, Returns: "wps.Client",
+			Doc: "A client from a connection string, or an endpoint and key.", Fn: wpsClient},
+		Function{Module: "wps", Name: "connect", Params: []Param{{Name: "opts", Type: "wps.ConnectOptions?"}}, Returns: "wps.Connection",
+			Doc: "Open a WebSocket client connection to the default hub, as a browser would.", Fn: wpsConnect},
+		Function{Module: "wps", Name: "each", Params: []Param{{Name: "list", Type: "any[]"}, {Name: "fn", Type: "function"}, {Name: "opts", Type: "wps.EachOptions?"}}, Returns: "wps.EachResult[]",
+			Doc: "Call fn(item, index) for every item with at most n REST calls in flight; failures do not stop it.", Fn: wpsEach},
+		Function{Module: "wps", Name: "filter", Params: []Param{{Name: "template", Type: "string"}, {Name: "...", Type: "string|number|boolean|nil"}}, Returns: "string",
+			Doc: "Build an OData filter: each {} becomes the next argument as a literal, strings quoted.", Fn: wpsFilter},
+		Function{Module: "wps", Name: "binary", Params: []Param{{Name: "bytes", Type: "string"}}, Returns: "wps.Binary",
+			Doc: "Wrap bytes to send as application/octet-stream.", Fn: wpsBinary},
+		Function{Module: "client", Name: "hub", Params: []Param{{Name: "name", Type: "string"}}, Returns: "wps.Client",
+			Doc: "A client for another hub of the same service.", Fn: clientHub},
+		Function{Module: "client", Name: "connect", Params: []Param{{Name: "opts", Type: "wps.ConnectOptions?"}}, Returns: "wps.Connection",
+			Doc: "Open a WebSocket client connection to this client's hub.", Fn: clientConnect},
+
+		Function{Module: "conn", Name: "join", Params: []Param{groupParam},
+			Doc: "Join a group; waits for the service's ack.", Fn: connJoin},
+		Function{Module: "conn", Name: "leave", Params: []Param{groupParam},
+			Doc: "Leave a group; waits for the service's ack.", Fn: connLeave},
+		Function{Module: "conn", Name: "send_to_group", Params: []Param{groupParam, {Name: "data", Type: "any"}, {Name: "opts", Type: "wps.ConnSendOptions?"}},
+			Doc: "Publish to a group as this client; waits for the service's ack.", Fn: connSendToGroup},
+		Function{Module: "conn", Name: "send_event", Params: []Param{{Name: "event", Type: "string"}, {Name: "data", Type: "any"}, {Name: "opts", Type: "wps.ConnEventOptions?"}},
+			Doc: "Send a user event to the server; waits for the service's ack.", Fn: connSendEvent},
+		Function{Module: "conn", Name: "receive", Params: []Param{{Name: "timeout", Type: "number?", Doc: "seconds; absent = wait until a message comes or the script is cancelled"}}, Returns: "wps.ReceivedMessage|nil",
+			Doc: "The next message the connection received, or nil on timeout.", Fn: connReceive},
+		Function{Module: "conn", Name: "close",
+			Doc: "Close the connection.", Fn: connClose},
+	)
 	RegisterValue(Value{Module: "wps", Name: "json", Type: "table", Doc: "The json module (json.encode, json.decode, json.array, json.object, json.null)."})
 }

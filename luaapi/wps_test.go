@@ -327,7 +327,7 @@ func TestFilter(t *testing.T) {
 	}
 	for script, wantErr := range map[string]string{
 		`wps.filter("a eq {}", {})`:       `bad argument #2 to 'wps.filter' (string, number, boolean or nil expected, got table)`,
-		`wps.filter("a eq {} and {}", 1)`: `wps.filter: `,
+		`wps.filter("a eq {} and {}", 1)`: `bad argument #1 to 'wps.filter' (filter template has more {} placeholders than the 1 values given)`,
 		`wps.filter()`:                    `bad argument #1 to 'wps.filter' (string expected, got nil)`,
 	} {
 		if got := mustFail(t, L, script); !strings.Contains(got, wantErr) {
