@@ -196,14 +196,15 @@ func TestScripts_AuditGroupAndPermissions(t *testing.T) {
 		}
 	}
 
-	out, err = h.run("../scripts/permissions.lua", "grant", "joinLeaveGroup", "ops", a, b)
+	// A connection id may start with "-": "--" ends the flags before them.
+	out, err = h.run("../scripts/permissions.lua", "grant", "joinLeaveGroup", "ops", "--", a, b)
 	if err != nil {
 		t.Fatalf("permissions grant: %v\n%s", err, out)
 	}
 	if !strings.Contains(out, b+": has joinLeaveGroup on group ops\n") {
 		t.Errorf("grant printed:\n%s", out)
 	}
-	out, err = h.run("../scripts/permissions.lua", "revoke", "sendToGroup", "ops", a)
+	out, err = h.run("../scripts/permissions.lua", "revoke", "sendToGroup", "ops", "--", a)
 	if err != nil || out != a+": no longer has sendToGroup on group ops\n" {
 		t.Fatalf("permissions revoke: %v\n%s", err, out)
 	}
@@ -211,7 +212,7 @@ func TestScripts_AuditGroupAndPermissions(t *testing.T) {
 	if err != nil || !strings.Contains(out, a+"\tann\tyes\n") || !strings.Contains(out, b+"\t-\tyes\n") {
 		t.Errorf("audit after the changes: %v\n%s", err, out)
 	}
-	if _, err := h.run("../scripts/permissions.lua", "grant", "admin", "ops", a); err == nil || !strings.HasPrefix(err.Error(), "exit status 2: PERMISSION must be") {
+	if _, err := h.run("../scripts/permissions.lua", "grant", "admin", "ops", "--", a); err == nil || !strings.HasPrefix(err.Error(), "exit status 2: PERMISSION must be") {
 		t.Errorf("a bad permission: %v", err)
 	}
 }
