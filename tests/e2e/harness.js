@@ -77,8 +77,45 @@ function wpsBinary() {
   return out;
 }
 
+/**
+ * Runs the wps binary with args (and env added to this process's
+ * environment, where an undefined value removes a variable) and returns the
+ * child, everything it printed so far (output, stdout and stderr
+ * interleaved) and a promise of its exit ({code, signal} or {error}). The
+ * child is killed when the test process exits.
+ */
+export function spawnWps(args, env = {}) {
+  const childEnv = { ...process.env };
+  for (const [name, value] of Object.entries(env)) {
+    if (value === undefined) delete childEnv[name];
+    else childEnv[name] = value;
+  }
+  const child = spawn(wpsBinary(), args, { stdio: ["ignore", "pipe", "pipe"], env: childEnv });
+  const run = { child, output: "", stdout: "", stderr: "" };
+  runningChildren.add(child);
+  child.stdout.on("data", (d) => {
+    run.output += d;
+    run.stdout += d;
+  });
+  child.stderr.on("data", (d) => {
+    run.output += d;
+    run.stderr += d;
+  });
+  run.exited = new Promise((r) => {
+    child.on("error", (err) => {
+      runningChildren.delete(child); // e.g. no such binary; "exit" may never come
+      r({ error: err });
+    });
+    child.on("exit", (code, signal) => {
+      runningChildren.delete(child);
+      r({ code, signal });
+    });
+  });
+  return run;
+}
+
 /** Returns a TCP port on 127.0.0.1 that was free a moment ago. */
-async function freePort() {
+export async function freePort() {
   return new Promise((resolvePort, reject) => {
     const server = createServer();
     server.once("error", reject);
@@ -113,10 +150,11 @@ export async function waitUntil(what, check, timeoutMs = eventTimeoutMs) {
  * Sets up the service of a test file: registers node:test hooks that start
  * `wps serve` before the file's tests, stop the clients each test made after
  * it, and stop the service after the file. Call it once, at the top level of
- * the file; the Service it returns is running when the tests run.
+ * the file; the Service it returns is running when the tests run. args are
+ * more flags for `wps serve`, such as ["--ping-interval", "100ms"].
  */
-export function setUpService() {
-  const service = new Service();
+export function setUpService(args = []) {
+  const service = new Service(args);
   before(() => service.start());
   afterEach(() => service.stopClients());
   after(() => service.stop());
@@ -128,15 +166,22 @@ let hubCounter = 0;
 
 /** Service is one `wps serve` child and the SDK clients made for it. */
 class Service {
-  constructor() {
+  constructor(args = []) {
+    /** More flags for `wps serve`. */
+    this.args = args;
     /** The service's HTTP endpoint, e.g. http://127.0.0.1:PORT (set by start). */
     this.endpoint = undefined;
     this.key = undefined;
     this.child = undefined;
     this.exited = undefined;
-    /** Everything the child printed so far (for failure messages). */
-    this.output = "";
+    /** The child's run, from spawnWps. */
+    this.run = undefined;
     this.clients = new Set();
+  }
+
+  /** Everything the child printed so far (for failure messages). */
+  get output() {
+    return this.run?.output ?? "";
   }
 
   /**
@@ -149,27 +194,16 @@ class Service {
     const port = await freePort();
     this.key = randomBytes(32).toString("base64url");
     this.endpoint = `http://127.0.0.1:${port}`;
-    const child = spawn(bin, ["serve", "--port", String(port), "--key", this.key], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const run = spawnWps(["serve", "--port", String(port), "--key", this.key, ...this.args]);
+    const child = run.child;
     this.child = child;
-    runningChildren.add(child);
-    child.stdout.on("data", (d) => (this.output += d));
-    child.stderr.on("data", (d) => (this.output += d));
+    this.run = run;
     let exited = false;
     let spawnError;
-    this.exited = new Promise((r) => {
-      child.on("error", (err) => {
-        spawnError = err; // e.g. no such binary; "exit" may never come
-        exited = true;
-        runningChildren.delete(child);
-        r({ error: err });
-      });
-      child.on("exit", (code, signal) => {
-        exited = true;
-        runningChildren.delete(child);
-        r({ code, signal });
-      });
+    this.exited = run.exited.then((result) => {
+      exited = true;
+      spawnError = result.error;
+      return result;
     });
 
     try {
