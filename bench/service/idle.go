@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -157,22 +156,9 @@ func readChildURL(stdout io.Reader) (string, error) {
 	}
 }
 
-// residentBytes returns VmRSS of process pid.
+// residentBytes returns VmRSS, the resident memory, of process pid.
 func residentBytes(pid int) (int64, error) {
-	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, fmt.Errorf("reading resident memory: %w", err)
-	}
-	for _, line := range strings.Split(string(status), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			kib, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
-			if err != nil {
-				return 0, fmt.Errorf("parsing VmRSS %q: %w", rest, err)
-			}
-			return kib * 1024, nil
-		}
-	}
-	return 0, errors.New("no VmRSS in /proc status")
+	return procStatusBytes(pid, "VmRSS:")
 }
 
 // serveChild runs the named target on loopback, prints "URL <client url>"

@@ -15,10 +15,18 @@
 // and of the bare broadcaster, each in a child process, holding N idle
 // connections; the target is at most 150 MiB for 10,000.
 //
+// With -slow N it measures the service's memory, in a child process, while
+// one client never reads and N broadcasts of -slow-size bytes (1 MiB) go to
+// it and to -slow-clients (100) clients that read everything: the peak RSS
+// must stay under 300 MiB, the RSS must come back within 50 MiB of where it
+// started once the slow client is closed, and the healthy clients must lose
+// nothing.
+//
 // Usage:
 //
 //	go run ./bench/service                  # 1000 clients, 300 broadcasts of 2 KB
 //	go run ./bench/service -idle 10000      # plus memory for 10,000 idle connections
+//	go run ./bench/service -idle 10000 -slow 2000   # plus a never-reading client under 2,000 broadcasts of 1 MiB
 //	go run ./bench/service -cpuprofile service.pprof
 package main
 
@@ -44,6 +52,9 @@ type config struct {
 	rounds     int
 	drain      time.Duration
 	idle       int
+	slow       int
+	slowSize   int
+	slowPeers  int
 	skipLoad   bool
 	cpuProfile string
 	child      string
@@ -62,7 +73,10 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&c.rounds, "rounds", 3, "alternating runs of each target; the summary uses the medians")
 	fs.DurationVar(&c.drain, "drain", 10*time.Second, "longest wait for a broadcast to reach every client before counting the missing copies as lost")
 	fs.IntVar(&c.idle, "idle", 0, "if > 0, measure resident memory for this many idle connections")
-	fs.BoolVar(&c.skipLoad, "skip-load", false, "skip the broadcast benchmark (with -idle: memory only)")
+	fs.IntVar(&c.slow, "slow", 0, "if > 0, measure memory while one client never reads and this many broadcasts go out")
+	fs.IntVar(&c.slowSize, "slow-size", 1<<20, "bytes per broadcast of the -slow measurement")
+	fs.IntVar(&c.slowPeers, "slow-clients", 100, "clients that read everything during the -slow measurement")
+	fs.BoolVar(&c.skipLoad, "skip-load", false, "skip the broadcast benchmark (with -idle or -slow: memory only)")
 	fs.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of the first service run to this file")
 	fs.StringVar(&c.child, "child", "", "internal: serve `service` or `bare` for the memory measurement")
 	fs.Usage = func() {
@@ -90,6 +104,12 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return c, errors.New("-drain must be positive")
 	case c.idle < 0:
 		return c, errors.New("-idle must not be negative")
+	case c.slow < 0:
+		return c, errors.New("-slow must not be negative")
+	case c.slowSize < payloadHeader || c.slowSize > 1<<20:
+		return c, fmt.Errorf("-slow-size must be from %d to %d bytes (the largest REST message)", payloadHeader, 1<<20)
+	case c.slowPeers < 1:
+		return c, errors.New("-slow-clients must be at least 1")
 	case c.child != "" && c.child != "service" && c.child != "bare":
 		return c, fmt.Errorf("-child must be service or bare, not %q", c.child)
 	}
@@ -118,10 +138,7 @@ func main() {
 
 // run performs the benchmarks cfg asks for and prints their results to out.
 func run(cfg config, out io.Writer) error {
-	needed := cfg.clients
-	if cfg.idle > needed {
-		needed = cfg.idle
-	}
+	needed := max(cfg.clients, cfg.idle, cfg.slowPeers+1)
 	if err := raiseFileLimit(needed + 1000); err != nil {
 		return err
 	}
@@ -133,6 +150,11 @@ func run(cfg config, out io.Writer) error {
 	if cfg.idle > 0 {
 		if err := runIdle(cfg.idle, out); err != nil {
 			return err
+		}
+	}
+	if cfg.slow > 0 {
+		if err := runSlow(cfg.slow, cfg.slowSize, cfg.slowPeers, out); err != nil {
+			return fmt.Errorf("slow client: %w", err)
 		}
 	}
 	return nil

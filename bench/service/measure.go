@@ -175,6 +175,7 @@ func (r *loadRun) send(post func([]byte) error, size, window int, drain time.Dur
 // read receives broadcasts on conn until it closes.
 func (r *loadRun) read(conn *websocket.Conn, rc *receiver) {
 	var header [payloadHeader]byte
+	var scratch []byte // for the rest of large messages, read in large pieces
 	for {
 		_, body, err := conn.NextReader()
 		if err != nil {
@@ -183,7 +184,15 @@ func (r *loadRun) read(conn *websocket.Conn, rc *receiver) {
 		if _, err := io.ReadFull(body, header[:]); err != nil {
 			continue
 		}
-		io.Copy(io.Discard, body)
+		for {
+			n, err := body.Read(scratch)
+			if err != nil {
+				break
+			}
+			if n == len(scratch) && len(scratch) < 256<<10 {
+				scratch = make([]byte, max(4<<10, 4*len(scratch)))
+			}
+		}
 		received := time.Since(clock)
 		k := int(binary.LittleEndian.Uint64(header[0:]))
 		sent := time.Duration(binary.LittleEndian.Uint64(header[8:]))
