@@ -69,7 +69,8 @@ func TestMeasure_CountsLostMessages(t *testing.T) {
 	cfg.warmup = 0
 	cfg.messages = 4
 	cfg.window = 8 // never waits for a lost broadcast before the final drain
-	cfg.drain = 2 * time.Second // what is not lost arrives well before; the lost ones use it up
+	// What is not lost arrives well within the drain; the lost ones use it up.
+	cfg.drain = 2 * time.Second
 	r, err := measure(tg, cfg)
 	if err != nil {
 		t.Fatal(err)
