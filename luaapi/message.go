@@ -3,6 +3,7 @@ package luaapi
 import (
 	"encoding/json"
 	"fmt"
+	"unicode/utf8"
 
 	lua "github.com/yuin/gopher-lua"
 
@@ -62,8 +63,8 @@ func checkBinary(L *lua.LState, n int) binary {
 // checkMessage converts argument n into the body of a send operation. A
 // table becomes JSON, a string text, a wps.binary bytes; an explicit
 // contentType (one of webpubsub.ContentTypes, "" when absent) wins, within
-// what makes sense: a string sent as JSON must hold valid JSON, and a table
-// can only be JSON.
+// what makes sense: a string sent as JSON must hold valid JSON, text and
+// JSON must be valid UTF-8, and a table can only be JSON.
 func checkMessage(a args, n int, contentType string) webpubsub.Message {
 	v := a.get(n)
 	var natural string // the content type v has by itself
@@ -100,6 +101,11 @@ func checkMessage(a args, n int, contentType string) webpubsub.Message {
 		if natural == webpubsub.ContentTypeJSON {
 			a.error(n, fmt.Sprintf("a table is sent as application/json, not %s; encode it or pass a string", contentType))
 		}
+	}
+	// Clients receive text and JSON in text frames, which must be UTF-8;
+	// the service refuses anything else.
+	if contentType != webpubsub.ContentTypeBinary && !utf8.Valid(data) {
+		a.error(n, fmt.Sprintf("the message is not valid UTF-8 text, which %s requires; send other bytes with wps.binary(s)", contentType))
 	}
 	return webpubsub.Message{ContentType: contentType, Data: data}
 }
