@@ -1,0 +1,118 @@
+package schedule
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"time"
+)
+
+// List returns the job's next n run times after from, in its time zone
+// (an @every job counts from from). It returns fewer when the schedule
+// ends (a date that never comes again).
+func List(job *Job, from time.Time, n int) []time.Time {
+	out := make([]time.Time, 0, n)
+	for t := from; len(out) < n; {
+		t = job.Next(t)
+		if t.IsZero() {
+			break
+		}
+		out = append(out, t)
+	}
+	return out
+}
+
+// Mark says what Simulate found about one scheduled run.
+type Mark string
+
+// The marks of Simulate.
+const (
+	// MarkNormal is a run at its scheduled time.
+	MarkNormal Mark = "normal"
+	// MarkDSTGap is a run whose wall time did not exist (the clock sprang
+	// forward over it): it starts at the first instant after the jump.
+	MarkDSTGap Mark = "dst-gap"
+	// MarkDSTRepeatSkipped is the second occurrence of a wall time the
+	// clock fell back over: it already ran at the first, so it does not run.
+	MarkDSTRepeatSkipped Mark = "dst-repeat-skipped"
+	// MarkOverlapSkipped is a run due while the job was still running (or,
+	// with OverlapQueue, while a run was already waiting): it does not run.
+	MarkOverlapSkipped Mark = "overlap-skipped"
+	// MarkQueued is a run due while the job was still running, which starts
+	// when that run ends (OverlapQueue).
+	MarkQueued Mark = "queued"
+)
+
+// SimRun is one run that Simulate found.
+type SimRun struct {
+	// Job is the job's name.
+	Job string
+	// Scheduled is when the run is due, in the job's time zone.
+	Scheduled time.Time
+	// Start and End bound the run; both are zero when it does not run.
+	Start, End time.Time
+	// Mark says how the run went.
+	Mark Mark
+	// Note explains a mark other than MarkNormal, for people.
+	Note string
+}
+
+// Simulate returns every run the jobs' schedules make with a due time in
+// [from, to), sorted by due time then job, without running anything. A run
+// of job J lasts durations[J] (0 when absent), at most J's timeout; the
+// overlap policy then decides what happens to runs due while it lasts.
+// Jitter, retries and failures are not simulated.
+func Simulate(jobs []*Job, from, to time.Time, durations map[string]time.Duration) []SimRun {
+	var out []SimRun
+	for _, j := range jobs {
+		out = append(out, simulateJob(j, from, to, durations[j.Name()])...)
+	}
+	slices.SortStableFunc(out, func(a, b SimRun) int {
+		if c := a.Scheduled.Compare(b.Scheduled); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Job, b.Job)
+	})
+	return out
+}
+
+// simulateJob is Simulate for one job.
+func simulateJob(j *Job, from, to time.Time, dur time.Duration) []SimRun {
+	dur = min(max(dur, 0), j.spec.Timeout)
+	var out []SimRun
+	// last is the latest run that starts or started: [lastStart, lastEnd).
+	var lastStart, lastEnd time.Time
+	for occ := j.next(from.Add(-time.Nanosecond)); !occ.at.IsZero() && occ.at.Before(to); occ = j.next(occ.at) {
+		r := SimRun{Job: j.Name(), Scheduled: occ.at, Mark: MarkNormal}
+		if occ.gap {
+			r.Mark = MarkDSTGap
+			r.Note = fmt.Sprintf("%s does not exist on %s in %s (the clock sprang forward); runs at %s",
+				occ.nominal.Format("15:04:05"), occ.nominal.Format("2006-01-02"), j.loc, occ.at.Format("15:04:05 MST"))
+		}
+		switch {
+		case !occ.at.Before(lastEnd):
+			r.Start = occ.at
+		case j.spec.Overlap == OverlapQueue && !occ.at.Before(lastStart):
+			r.Start, r.Mark = lastEnd, MarkQueued
+			r.Note = fmt.Sprintf("the run of %s is still going; starts when it ends at %s",
+				lastStart.Format("15:04:05 MST"), lastEnd.Format("15:04:05 MST"))
+		default:
+			r.Mark = MarkOverlapSkipped
+			r.Note = fmt.Sprintf("the run of %s is still going until %s", lastStart.Format("15:04:05 MST"), lastEnd.Format("15:04:05 MST"))
+			if lastStart.After(occ.at) {
+				r.Note = fmt.Sprintf("a run is already waiting to start at %s", lastStart.Format("15:04:05 MST"))
+			}
+		}
+		if !r.Start.IsZero() {
+			r.End = r.Start.Add(dur)
+			lastStart, lastEnd = r.Start, r.End
+		}
+		out = append(out, r)
+	}
+	for _, at := range j.repeatedRuns(from, to) {
+		out = append(out, SimRun{Job: j.Name(), Scheduled: at, Mark: MarkDSTRepeatSkipped,
+			Note: fmt.Sprintf("%s occurs twice on %s in %s (the clock fell back); it ran at the first",
+				at.Format("15:04:05"), at.Format("2006-01-02"), j.loc)})
+	}
+	return out
+}
