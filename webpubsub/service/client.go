@@ -91,7 +91,9 @@ func (s *Service) serveClient(w http.ResponseWriter, r *http.Request) {
 	sock := &socket{}
 	c.sock = sock
 	if kind != plainClient {
-		c.queue = append(c.queue, outgoing{control: connectedFrame(c.userID, c.id, c.reconnectToken)})
+		connected := connectedFrame(c.userID, c.id, c.reconnectToken)
+		c.queue = append(c.queue, outgoing{control: connected, size: len(connected) + frameOverhead})
+		c.queued = len(connected) + frameOverhead
 	}
 
 	// The connection joins its hub before the handshake completes, so a
@@ -297,9 +299,11 @@ func (c *connection) attach(sock *socket) error {
 		c.recoveryTimer = nil
 	}
 	c.sock = sock
-	c.queue = nil // frames queued for the old socket are dropped; unacked data is replayed below
+	c.queue, c.queued = nil, 0 // frames queued for the old socket are dropped; unacked data is replayed below
 	for _, u := range c.unacked {
-		c.queue = append(c.queue, outgoing{msg: u.msg, seq: u.seq})
+		size := u.msg.wireSize(c.kind) + frameOverhead
+		c.queue = append(c.queue, outgoing{msg: u.msg, seq: u.seq, size: size})
+		c.queued += size
 	}
 	if len(c.queue) > 0 {
 		c.startWriterLocked()
@@ -340,7 +344,7 @@ func (c *connection) socketEnded(sock *socket, err error) {
 		return // a recovery replaced this socket
 	}
 	c.sock = nil
-	c.queue = nil
+	c.queue, c.queued = nil, 0
 	// A close frame from the client, whatever its code, means it stopped
 	// on purpose: the JavaScript client's stop() sends one without a
 	// status code. Only a socket that dropped without one (which gorilla

@@ -61,7 +61,6 @@ func Listen(addr string, opts Options) (*Server, error) {
 			ReadTimeout:       time.Minute,
 			WriteTimeout:      time.Minute,
 			IdleTimeout:       2 * time.Minute,
-			MaxHeaderBytes:    64 << 10,
 		},
 	}
 	s.ConnectionString = "Endpoint=" + s.URL + ";AccessKey=" + svc.key + ";Version=1.0;"
