@@ -129,7 +129,7 @@ func newAssertProxy(L *lua.LState, negated bool, path string) *lua.LTable {
 		// or raises message (default "assertion failed!").
 		if v := L.Get(2); v == lua.LNil || v == lua.LFalse {
 			if msg := L.Get(3); msg != lua.LNil {
-				L.Error(msg, 1)
+				L.Error(msg, 0)
 			}
 			raiseFailure(L, "assertion failed!")
 		}

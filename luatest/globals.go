@@ -188,6 +188,10 @@ func (f *fileRun) luaRunScript(L *lua.LState) int {
 	if ctx := L.Context(); ctx != nil && ctx.Err() != nil {
 		// The test is being stopped (its timeout, a replayed request that
 		// matched nothing): stop it here too.
+		var e *engine.Error
+		if failure := f.cur.Failure(); failure != nil && errors.As(err, &e) {
+			f.cur.scriptWhere = stoppedAt(e.Message, failure.Error())
+		}
 		L.RaiseError("%s: %v", path, err)
 	}
 	result := L.NewTable()
@@ -219,19 +223,36 @@ func (t teeWriter) Write(p []byte) (int, error) {
 
 // blockConnect replaces wps.connect and client:connect in a replaying
 // state: client connections are not recorded, so they cannot replay, and
-// they would reach for the network.
+// they would reach for the network. Client objects get their metatable
+// when the first is made, so wps.client and wps.hub are wrapped to patch
+// it then.
 func blockConnect(L *lua.LState) {
 	refuse := L.NewFunction(func(L *lua.LState) int {
 		L.RaiseError("wps.connect: client connections are not recorded, so they cannot replay from a fixture; " +
 			"open them only when fixture.mode ~= \"replay\", or run this file with --live")
 		return 0
 	})
-	if wps, ok := L.GetGlobal("wps").(*lua.LTable); ok {
-		wps.RawSetString("connect", refuse)
+	wps, ok := L.GetGlobal("wps").(*lua.LTable)
+	if !ok {
+		return
 	}
-	if mt, ok := L.GetTypeMetatable("wps.client").(*lua.LTable); ok {
-		if methods, ok := mt.RawGetString("__index").(*lua.LTable); ok {
-			methods.RawSetString("connect", refuse)
+	wps.RawSetString("connect", refuse)
+	for _, name := range []string{"client", "hub"} {
+		make, ok := wps.RawGetString(name).(*lua.LFunction)
+		if !ok {
+			continue
 		}
+		wps.RawSetString(name, L.NewFunction(func(L *lua.LState) int {
+			L.Insert(make, 1)
+			L.Call(L.GetTop()-1, lua.MultRet)
+			if ud, ok := L.Get(1).(*lua.LUserData); ok {
+				if mt, ok := ud.Metatable.(*lua.LTable); ok {
+					if methods, ok := mt.RawGetString("__index").(*lua.LTable); ok {
+						methods.RawSetString("connect", refuse)
+					}
+				}
+			}
+			return L.GetTop()
+		}))
 	}
 }

@@ -197,9 +197,17 @@ func Discover(paths []string) ([]string, error) {
 }
 
 // FixturePath returns the fixture of a test file: foo_test.lua →
-// foo_test.fixture.json beside it.
+// foo_test.fixture.json beside it, or foo_test.fixture.yaml when only
+// that exists (a vcrpy cassette, replayed as it is; recording always
+// writes the JSON file).
 func FixturePath(testFile string) string {
-	return strings.TrimSuffix(testFile, ".lua") + ".fixture.json"
+	base := strings.TrimSuffix(testFile, ".lua") + ".fixture"
+	if _, err := os.Stat(base + ".json"); errors.Is(err, fs.ErrNotExist) {
+		if _, err := os.Stat(base + ".yaml"); err == nil {
+			return base + ".yaml"
+		}
+	}
+	return base + ".json"
 }
 
 // replayConnectionString is the default client's service when replaying:
@@ -349,8 +357,8 @@ type fileFixture struct {
 	mu          sync.Mutex
 	recorder    *recording.Recorder
 	secrets     []string
-	real     http.RoundTripper
-	opts     *recording.ReplayOptions
+	real        http.RoundTripper
+	opts        *recording.ReplayOptions
 	// used are the names of the scopes made: when recording only some
 	// tests, the old entries of the others are kept.
 	used map[string]bool
@@ -401,6 +409,11 @@ func (r *Runner) openFixture(ctx context.Context, testFile string) (*fileFixture
 		return fx, r.liveEngine(), nil
 	case modeRecord:
 		e := r.liveEngine()
+		if strings.HasSuffix(fx.path, ".yaml") {
+			// The cassette stays; the JSON file is new.
+			fx.path = strings.TrimSuffix(fx.path, ".yaml") + ".json"
+			statErr = fs.ErrNotExist
+		}
 		fx.newRecorder = func() (*recording.Recorder, []string, error) {
 			cs, err := e.Service(context.Background())
 			if err != nil {
@@ -792,9 +805,11 @@ func failureMessage(err error, sc *scope) string {
 	if failure := sc.Failure(); failure != nil {
 		msg := failure.Error()
 		if errors.As(err, &e) {
-			if at := strings.Index(e.Message, msg+" at "); at >= 0 {
-				// The engine says where the script was when it stopped.
-				msg += "\n(the request was made at " + strings.TrimPrefix(e.Message[at+len(msg):], " at ") + ")"
+			if where := stoppedAt(e.Message, msg); where != "" {
+				if sc.scriptWhere != "" {
+					where = sc.scriptWhere + ", run at " + where
+				}
+				msg += "\n(the test stopped at " + where + ")"
 			}
 		}
 		return msg
@@ -822,6 +837,17 @@ func failureMessage(err error, sc *scope) string {
 		return "failed"
 	}
 	return err.Error()
+}
+
+// stoppedAt returns where a script stopped by cause was, from the
+// engine's message "cause at file:line[: detail]", or "".
+func stoppedAt(message, cause string) string {
+	rest, ok := strings.CutPrefix(message, cause+" at ")
+	if !ok {
+		return ""
+	}
+	where, _, _ := strings.Cut(rest, ": ")
+	return where
 }
 
 func unusedMessage(unused []recording.Interaction, fixture string) string {

@@ -75,9 +75,12 @@ type scope struct {
 	// request matches nothing.
 	cancel context.CancelCauseFunc
 	// failure is the first replayed request that matched nothing.
-	failure  error
-	requests []Request
-	output   syncBuffer
+	failure error
+	// scriptWhere is where the script run by run_script was when a
+	// replay failure stopped it.
+	scriptWhere string
+	requests    []Request
+	output      syncBuffer
 }
 
 // setCancel sets (or, with nil, clears) the function that stops the
