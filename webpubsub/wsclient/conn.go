@@ -85,6 +85,7 @@ type Conn struct {
 	lastAckID          uint64
 	pending            map[uint64]*pendingRequest
 	queue              []Message
+	received           uint64        // messages ever queued, for Queued
 	queued             chan struct{} // closed when queue grows or the connection ends
 	lastSeq, ackedSeq  uint64        // reliable: highest sequence id received and acknowledged
 }
@@ -357,6 +358,7 @@ func (c *Conn) push(m Message) error {
 		return fmt.Errorf("%d received messages are waiting for Receive (Options.MaxQueued); the connection was closed rather than drop more", len(c.queue))
 	}
 	c.queue = append(c.queue, m)
+	c.received++
 	close(c.queued)
 	c.queued = make(chan struct{})
 	return nil
