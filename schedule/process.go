@@ -3,11 +3,14 @@ package schedule
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -44,6 +47,15 @@ type ProcessExecutor struct {
 	KillGrace time.Duration
 	// Logger receives the child's output; nil means slog.Default().
 	Logger *slog.Logger
+	// Stdin, if set, returns what the child reads on its standard input
+	// (the wps cron child reads there the schedule file as it was loaded,
+	// so that runs do not see an edit that was not reloaded).
+	Stdin func(job *Job, run RunInfo) []byte
+	// Records says that the child writes its log records to stderr as
+	// slog JSON lines: each is logged again at its level, with its message
+	// and attributes, rather than as a line of text; the "error" attribute
+	// of its last error record says why a failed run failed.
+	Records bool
 }
 
 // Execute runs one attempt of job in a child process and waits for it. It
@@ -63,10 +75,13 @@ func (p *ProcessExecutor) Execute(ctx context.Context, job *Job, run RunInfo) Re
 	ctx, cancel := context.WithTimeoutCause(ctx, job.Timeout(), ErrTimeout)
 	defer cancel()
 	log := orDefault(p.Logger, slog.Default()).With("job", job.Name(), "run_id", run.ID)
-	stdout, stderr := &lineLogger{log: log, stream: "stdout"}, &lineLogger{log: log, stream: "stderr"}
+	stdout, stderr := &lineLogger{log: log, stream: "stdout"}, &lineLogger{log: log, stream: "stderr", records: p.Records}
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Dir = p.Dir
 	cmd.Stdout, cmd.Stderr = stdout, stderr
+	if p.Stdin != nil {
+		cmd.Stdin = bytes.NewReader(p.Stdin(job, run))
+	}
 	cmd.Env = append(os.Environ(),
 		"WPS_CRON_JOB="+job.Name(),
 		"WPS_CRON_RUN_ID="+run.ID,
@@ -120,9 +135,9 @@ func (p *ProcessExecutor) Execute(ctx context.Context, job *Job, run RunInfo) Re
 	case err == nil, errors.Is(err, exec.ErrWaitDelay):
 		return Result{Outcome: OutcomeOK}
 	case errors.As(err, &exit) && exit.ExitCode() == 124:
-		return Result{Outcome: OutcomeTimeout, Err: errors.New("the run exited with status 124 (timeout)")}
+		return Result{Outcome: OutcomeTimeout, Err: stderr.explain("the run exited with status 124 (timeout)")}
 	default:
-		return Result{Outcome: OutcomeFailed, Err: err}
+		return Result{Outcome: OutcomeFailed, Err: stderr.explain(err.Error())}
 	}
 }
 
@@ -139,8 +154,12 @@ func stoppedResult(cause, err error) Result {
 type lineLogger struct {
 	log    *slog.Logger
 	stream string
-	mu     sync.Mutex
-	buf    []byte
+	// records is set when lines are slog JSON records (ProcessExecutor.Records).
+	records bool
+	mu      sync.Mutex
+	buf     []byte
+	// lastError is the "error" of the last error record.
+	lastError string
 }
 
 // Write logs every complete line of p and keeps the rest for later.
@@ -177,5 +196,49 @@ func (l *lineLogger) emit(line []byte) {
 	if n := len(line); n > 0 && line[n-1] == '\r' {
 		line = line[:n-1]
 	}
+	if l.records && l.emitRecord(line) {
+		return
+	}
 	l.log.Info(string(line), "stream", l.stream)
+}
+
+// emitRecord logs line again if it is a slog JSON record (an object with a
+// string level and msg), at its level and with its attributes but its
+// time, and reports whether it was one.
+func (l *lineLogger) emitRecord(line []byte) bool {
+	if len(line) == 0 || line[0] != '{' {
+		return false
+	}
+	var r map[string]any
+	if json.Unmarshal(line, &r) != nil {
+		return false
+	}
+	msg, ok1 := r["msg"].(string)
+	levelText, ok2 := r["level"].(string)
+	var level slog.Level
+	if !ok1 || !ok2 || level.UnmarshalText([]byte(levelText)) != nil {
+		return false
+	}
+	attrs := []slog.Attr{slog.String("stream", l.stream)}
+	for _, k := range slices.Sorted(maps.Keys(r)) {
+		if k != "time" && k != "level" && k != "msg" {
+			attrs = append(attrs, slog.Any(k, r[k]))
+		}
+	}
+	if e, ok := r["error"].(string); ok && level >= slog.LevelError {
+		l.lastError = e
+	}
+	l.log.LogAttrs(context.Background(), level, msg, attrs...)
+	return true
+}
+
+// explain returns an error of text, preceded by the error the child last
+// reported, if any.
+func (l *lineLogger) explain(text string) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.lastError == "" {
+		return errors.New(text)
+	}
+	return fmt.Errorf("%s (%s)", l.lastError, text)
 }

@@ -410,6 +410,19 @@ func (s *Scheduler) shutdown() error {
 	return fmt.Errorf("schedule: runs of %s did not stop after cancellation", strings.Join(left, ", "))
 }
 
+// Abort cancels the runs in flight now (cause ErrStopped) rather than at
+// the end of the grace period: for a second Ctrl-C while Run is stopping.
+// Before Run has started stopping it would cancel the runs of a scheduler
+// that goes on; it is meant for after.
+func (s *Scheduler) Abort() {
+	s.mu.Lock()
+	cancel := s.cancelRuns
+	s.mu.Unlock()
+	if cancel != nil {
+		cancel(ErrStopped)
+	}
+}
+
 // busyNames returns the sorted names of the jobs with a run in flight.
 func (s *Scheduler) busyNames() []string {
 	s.mu.Lock()

@@ -349,6 +349,25 @@ func TestGracefulShutdown(t *testing.T) {
 		}
 		wantMetric(t, h.reg, 1, "wps_cron_runs_total", "job", "long", "outcome", "killed")
 	})
+	t.Run("Abort cancels the runs without waiting for the grace period", func(t *testing.T) {
+		h := newHarness(t, start, JobSpec{Name: "long", Schedule: "1 0 * * *", Timezone: "UTC"})
+		h.exec.on("long", blockUntilRelease(nil))
+		h.start()
+		h.step()
+		h.nextStart()
+		h.cancel()
+		h.waitTimer(utc("2026-05-01T00:01:30Z")) // shutdown waits for the grace period
+		h.s.Abort()
+		if err := h.wait(); err != nil {
+			t.Fatal(err)
+		}
+		if c := h.nextEnd(); !errors.Is(c.res.Err, ErrStopped) {
+			t.Errorf("run ended with %v, want ErrStopped", c.res.Err)
+		}
+		if now := h.clock.Now(); !now.Before(utc("2026-05-01T00:01:30Z")) {
+			t.Errorf("Run returned at %s, after the grace period", now)
+		}
+	})
 	t.Run("a run that ignores cancellation", func(t *testing.T) {
 		h := newHarness(t, start, JobSpec{Name: "stuck", Schedule: "1 0 * * *", Timezone: "UTC"})
 		release := make(chan struct{})

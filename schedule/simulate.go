@@ -41,7 +41,29 @@ const (
 	// MarkQueued is a run due while the job was still running, which starts
 	// when that run ends (OverlapQueue).
 	MarkQueued Mark = "queued"
+	// MarkMissed is a run due while the machine was suspended that does
+	// not start when it wakes: a later run was due too, or it is older
+	// than the job's starting deadline.
+	MarkMissed Mark = "missed"
+	// MarkLate is the latest run due while the machine was suspended,
+	// within the job's starting deadline: it starts when the machine wakes.
+	MarkLate Mark = "late"
 )
+
+// SimOptions are what Simulate assumes besides the schedules.
+type SimOptions struct {
+	// Durations is how long each job's runs last, by job name: 0 when
+	// absent, and at most the job's timeout.
+	Durations map[string]time.Duration
+	// Suspended are the times when the machine is asleep (or the
+	// scheduler's process is stopped with SIGSTOP): when it wakes, each
+	// job's latest run due meanwhile starts if it is within the job's
+	// starting deadline, and the others are missed, as Scheduler does.
+	Suspended []Window
+}
+
+// Window is the time from From to To.
+type Window struct{ From, To time.Time }
 
 // SimRun is one run that Simulate found.
 type SimRun struct {
@@ -59,13 +81,15 @@ type SimRun struct {
 
 // Simulate returns every run the jobs' schedules make with a due time in
 // [from, to), sorted by due time then job, without running anything. A run
-// of job J lasts durations[J] (0 when absent), at most J's timeout; the
-// overlap policy then decides what happens to runs due while it lasts.
-// Jitter, retries and failures are not simulated.
-func Simulate(jobs []*Job, from, to time.Time, durations map[string]time.Duration) []SimRun {
+// of job J lasts opts.Durations[J], at most J's timeout; the overlap policy
+// then decides what happens to runs due while it lasts. Runs due while the
+// machine is suspended (opts.Suspended) are missed or start late. Jitter,
+// retries and failures are not simulated.
+func Simulate(jobs []*Job, from, to time.Time, opts SimOptions) []SimRun {
 	var out []SimRun
+	asleep := mergeWindows(opts.Suspended)
 	for _, j := range jobs {
-		out = append(out, simulateJob(j, from, to, durations[j.Name()])...)
+		out = append(out, simulateJob(j, from, to, opts.Durations[j.Name()], asleep)...)
 	}
 	slices.SortStableFunc(out, func(a, b SimRun) int {
 		if c := a.Scheduled.Compare(b.Scheduled); c != 0 {
@@ -76,8 +100,8 @@ func Simulate(jobs []*Job, from, to time.Time, durations map[string]time.Duratio
 	return out
 }
 
-// simulateJob is Simulate for one job.
-func simulateJob(j *Job, from, to time.Time, dur time.Duration) []SimRun {
+// simulateJob is Simulate for one job; asleep are sorted, disjoint windows.
+func simulateJob(j *Job, from, to time.Time, dur time.Duration, asleep []Window) []SimRun {
 	dur = min(max(dur, 0), j.spec.Timeout)
 	var out []SimRun
 	// last is the latest run that starts or started: [lastStart, lastEnd).
@@ -89,17 +113,35 @@ func simulateJob(j *Job, from, to time.Time, dur time.Duration) []SimRun {
 			r.Note = fmt.Sprintf("%s does not exist on %s in %s (the clock sprang forward); runs at %s",
 				occ.nominal.Format("15:04:05"), occ.nominal.Format("2006-01-02"), j.loc, occ.at.Format("15:04:05 MST"))
 		}
+		start := occ.at
+		if w, ok := windowAt(asleep, occ.at); ok {
+			wake := w.To.In(j.loc).Format("15:04:05 MST")
+			next := j.Next(occ.at)
+			switch {
+			case !next.IsZero() && !next.After(w.To):
+				r.Mark, r.Note = MarkMissed, fmt.Sprintf("the machine is asleep until %s, and a later run is due by then", wake)
+			case w.To.Sub(occ.at) > j.spec.StartingDeadline:
+				r.Mark, r.Note = MarkMissed, fmt.Sprintf("the machine is asleep until %s, past the starting deadline of %s", wake, j.spec.StartingDeadline)
+			default:
+				start, r.Mark = w.To, MarkLate
+				r.Note = fmt.Sprintf("the machine is asleep; starts when it wakes at %s, within the starting deadline of %s", wake, j.spec.StartingDeadline)
+			}
+			if r.Mark == MarkMissed {
+				out = append(out, r)
+				continue
+			}
+		}
 		switch {
-		case !occ.at.Before(lastEnd):
-			r.Start = occ.at
-		case j.spec.Overlap == OverlapQueue && !occ.at.Before(lastStart):
+		case !start.Before(lastEnd):
+			r.Start = start
+		case j.spec.Overlap == OverlapQueue && !start.Before(lastStart):
 			r.Start, r.Mark = lastEnd, MarkQueued
 			r.Note = fmt.Sprintf("the run of %s is still going; starts when it ends at %s",
 				lastStart.Format("15:04:05 MST"), lastEnd.Format("15:04:05 MST"))
 		default:
 			r.Mark = MarkOverlapSkipped
 			r.Note = fmt.Sprintf("the run of %s is still going until %s", lastStart.Format("15:04:05 MST"), lastEnd.Format("15:04:05 MST"))
-			if lastStart.After(occ.at) {
+			if lastStart.After(start) {
 				r.Note = fmt.Sprintf("a run is already waiting to start at %s", lastStart.Format("15:04:05 MST"))
 			}
 		}
@@ -115,4 +157,32 @@ func simulateJob(j *Job, from, to time.Time, dur time.Duration) []SimRun {
 				at.Format("15:04:05"), at.Format("2006-01-02"), j.loc)})
 	}
 	return out
+}
+
+// mergeWindows returns ws sorted, without empty windows, and with those
+// that overlap or touch merged.
+func mergeWindows(ws []Window) []Window {
+	var out []Window
+	for _, w := range slices.SortedFunc(slices.Values(ws), func(a, b Window) int { return a.From.Compare(b.From) }) {
+		switch {
+		case !w.From.Before(w.To):
+		case len(out) > 0 && !w.From.After(out[len(out)-1].To):
+			if last := &out[len(out)-1]; w.To.After(last.To) {
+				last.To = w.To
+			}
+		default:
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// windowAt returns the window of ws that holds t.
+func windowAt(ws []Window, t time.Time) (Window, bool) {
+	for _, w := range ws {
+		if !t.Before(w.From) && t.Before(w.To) {
+			return w, true
+		}
+	}
+	return Window{}, false
 }

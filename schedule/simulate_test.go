@@ -52,7 +52,7 @@ berlin Oct 25 02:30 CET dst-repeat-skipped -
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			runs := Simulate(jobs, c.from, c.to, nil)
+			runs := Simulate(jobs, c.from, c.to, SimOptions{})
 			runs = slices.DeleteFunc(runs, func(r SimRun) bool { return r.Scheduled.Location().String() != c.from.Location().String() })
 			if got := "\n" + simText(runs); got != c.want {
 				t.Errorf("got:%s\nwant:%s", got, c.want)
@@ -64,7 +64,7 @@ berlin Oct 25 02:30 CET dst-repeat-skipped -
 			}
 		})
 	}
-	gap := Simulate(jobs[1:], time.Date(2026, 3, 29, 0, 0, 0, 0, berlin), time.Date(2026, 3, 30, 0, 0, 0, 0, berlin), nil)[0]
+	gap := Simulate(jobs[1:], time.Date(2026, 3, 29, 0, 0, 0, 0, berlin), time.Date(2026, 3, 30, 0, 0, 0, 0, berlin), SimOptions{})[0]
 	if want := "02:30:00 does not exist on 2026-03-29 in Europe/Berlin (the clock sprang forward); runs at 03:00:00 CEST"; gap.Note != want {
 		t.Errorf("note %q\nwant %q", gap.Note, want)
 	}
@@ -79,7 +79,7 @@ func TestSimulateOverlap(t *testing.T) {
 	}
 	durations := map[string]time.Duration{"skip": 40 * time.Minute, "queue": 40 * time.Minute, "capped": 2 * time.Hour}
 	var got strings.Builder
-	for _, r := range Simulate(jobs, from, from.Add(95*time.Minute), durations) {
+	for _, r := range Simulate(jobs, from, from.Add(95*time.Minute), SimOptions{Durations: durations}) {
 		if r.Job != "capped" || r.Mark != MarkNormal {
 			fmt.Fprintf(&got, "%s %s %s", r.Job, r.Scheduled.Format("15:04"), r.Mark)
 			if !r.Start.IsZero() {
@@ -117,5 +117,49 @@ func TestList(t *testing.T) {
 	}
 	if got := List(j, time.Now(), 5); got[0].Location() != j.Location() {
 		t.Errorf("List returns times in %s", got[0].Location())
+	}
+}
+
+func TestSimulateSuspended(t *testing.T) {
+	from := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
+	at := func(hm string) time.Time {
+		d, _ := time.ParseDuration(hm)
+		return from.Add(d)
+	}
+	jobs := []*Job{
+		mustJob(t, JobSpec{Name: "strict", Schedule: "*/15 * * * *", Timezone: "UTC"}),
+		mustJob(t, JobSpec{Name: "lenient", Schedule: "*/15 * * * *", Timezone: "UTC", StartingDeadline: 10 * time.Minute, Timeout: time.Hour}),
+	}
+	runs := Simulate(jobs, from.Add(15*time.Minute), from.Add(90*time.Minute), SimOptions{
+		Durations: map[string]time.Duration{"lenient": 15 * time.Minute},
+		// Two windows that touch are one sleep, from 00:20 to 01:05.
+		Suspended: []Window{{at("40m"), at("65m")}, {at("20m"), at("40m")}, {at("80m"), at("80m")}},
+	})
+	var got strings.Builder
+	for _, r := range runs {
+		fmt.Fprintf(&got, "%s %s %s", r.Job, r.Scheduled.Format("15:04"), r.Mark)
+		if !r.Start.IsZero() {
+			fmt.Fprintf(&got, " %s", r.Start.Format("15:04"))
+		}
+		got.WriteString("\n")
+	}
+	want := `lenient 00:15 normal 00:15
+strict 00:15 normal 00:15
+lenient 00:30 missed
+strict 00:30 missed
+lenient 00:45 missed
+strict 00:45 missed
+lenient 01:00 late 01:05
+strict 01:00 missed
+lenient 01:15 overlap-skipped
+strict 01:15 normal 01:15
+`
+	if got.String() != want {
+		t.Errorf("got:\n%s\nwant:\n%s", got.String(), want)
+	}
+	for _, r := range runs {
+		if r.Job == "strict" && r.Scheduled.Equal(at("60m")) && r.Note != "the machine is asleep until 01:05:00 UTC, past the starting deadline of 1m0s" {
+			t.Errorf("note %q", r.Note)
+		}
 	}
 }

@@ -129,7 +129,7 @@ var (
 func Compile(spec JobSpec) (*Job, error) {
 	j, err := compile(spec)
 	if err != nil {
-		return nil, jobError(spec, err)
+		return nil, JobError(spec, err)
 	}
 	return j, nil
 }
@@ -146,7 +146,7 @@ func CompileAll(specs []JobSpec) ([]*Job, error) {
 			if first.File != "" {
 				err = fmt.Errorf("duplicate job name (first declared at %s:%d)", first.File, first.Line)
 			}
-			errs = append(errs, jobError(spec, err))
+			errs = append(errs, JobError(spec, err))
 			continue
 		}
 		seen[spec.Name] = spec
@@ -163,8 +163,9 @@ func CompileAll(specs []JobSpec) ([]*Job, error) {
 	return jobs, nil
 }
 
-// jobError prefixes err with where spec was declared and its name.
-func jobError(spec JobSpec, err error) error {
+// JobError prefixes err with where spec was declared and the job's name,
+// as Compile's errors read: `file:line: job "name": err`.
+func JobError(spec JobSpec, err error) error {
 	where := ""
 	if spec.File != "" {
 		where = spec.File + ":"
