@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"slices"
@@ -38,6 +39,13 @@ func child(mode string) int {
 		return 3
 	case "exit124":
 		return 124
+	case "records": // echoes stdin, logs as the wps cron child does
+		in, _ := io.ReadAll(os.Stdin)
+		fmt.Printf("stdin: %s\n", in)
+		fmt.Fprintln(os.Stderr, `{"level":"WARN","msg":"careful","n":3}`)
+		fmt.Fprintln(os.Stderr, `{"level":"ERROR","msg":"run failed","error":"x.lua:2: boom"}`)
+		fmt.Fprintln(os.Stderr, `{"not":"a record"}`)
+		return 1
 	case "sleep": // stops on SIGTERM, as a process does by default
 		fmt.Println("sleeping")
 		time.Sleep(time.Hour)
@@ -111,6 +119,31 @@ func TestProcessExecutorOutcomes(t *testing.T) {
 	want := []string{"run-ok stderr: a warning", "run-ok stdout: hello from ok attempt 1", "run-ok stdout: no newline at the end"}
 	if strings.Join(lines, "\n") != strings.Join(want, "\n") {
 		t.Errorf("logged output:\n%s\nwant:\n%s", strings.Join(lines, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+func TestProcessExecutorRecordsAndStdin(t *testing.T) {
+	p, logs := childExecutor(t)
+	p.Records = true
+	p.Stdin = func(job *Job, run RunInfo) []byte { return []byte("source of " + job.Name()) }
+	job := mustJob(t, JobSpec{Name: "rec", Schedule: "@daily", Script: "records"})
+	res := p.Execute(context.Background(), job, RunInfo{ID: "r1", Attempt: 1})
+	if res.Outcome != OutcomeFailed || res.Err == nil || res.Err.Error() != "x.lua:2: boom (exit status 1)" {
+		t.Errorf("got %s, %v; want failed with the child's error", res.Outcome, res.Err)
+	}
+	var got []string
+	for _, r := range logs.records(t, "") {
+		got = append(got, fmt.Sprint(r["level"], " ", r["msg"], " ", r["n"], " ", r["job"], " ", r["run_id"], " ", r["stream"]))
+	}
+	slices.Sort(got)
+	want := []string{
+		"ERROR run failed <nil> rec r1 stderr",
+		"INFO stdin: source of rec <nil> rec r1 stdout",
+		`INFO {"not":"a record"} <nil> rec r1 stderr`,
+		"WARN careful 3 rec r1 stderr",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("logged:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
 
