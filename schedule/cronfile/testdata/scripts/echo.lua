@@ -1,0 +1,1 @@
+print("echo", table.concat(args, " "))
