@@ -348,8 +348,8 @@ type fileFixture struct {
 	// untagged ones.
 	byTag  map[string]*recording.Fixture
 	shared *recording.Replayer
-	// old is the fixture being replaced when recording, if any.
-	old *recording.Fixture
+	// exists says a fixture is being replaced when recording.
+	exists bool
 	// newRecorder makes the recorder and says the secrets it redacts,
 	// on the first request or variable: a file that makes no REST call
 	// starts no service and gets no fixture.
@@ -433,9 +433,7 @@ func (r *Runner) openFixture(ctx context.Context, testFile string) (*fileFixture
 			rec.SetVariable(hubVariable, e.Target().Hub)
 			return rec, secrets, nil
 		}
-		if statErr == nil {
-			fx.old, _ = recording.Load(fx.path)
-		}
+		fx.exists = statErr == nil
 		return fx, e, nil
 	}
 	loaded, err := recording.Load(fx.path)
@@ -895,7 +893,7 @@ func (f *fileRun) finish(ctx context.Context, all bool) {
 			f.note("fixture not written: tests failed while recording")
 			return
 		}
-		if f.fx.recorder == nil && f.fx.old == nil {
+		if f.fx.recorder == nil && !f.fx.exists {
 			return // no request, no variable, no fixture to replace
 		}
 		n, err := f.save(all)
@@ -916,7 +914,13 @@ func (f *fileRun) save(all bool) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	if all || f.fx.old == nil {
+	var old *recording.Fixture
+	if !all && f.fx.exists {
+		if old, err = recording.Load(f.fx.path); err != nil {
+			return 0, fmt.Errorf("keeping the entries of the tests not run: %w", err)
+		}
+	}
+	if old == nil {
 		return rec.Len(), rec.Save(f.fx.path)
 	}
 	data, err := rec.Bytes()
@@ -927,14 +931,14 @@ func (f *fileRun) save(all bool) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	merged := &recording.Fixture{Variables: f.fx.old.Variables}
+	merged := &recording.Fixture{Variables: old.Variables}
 	if merged.Variables == nil {
 		merged.Variables = map[string]string{}
 	}
 	for k, v := range fresh.Variables {
 		merged.Variables[k] = v
 	}
-	for _, in := range f.fx.old.Interactions {
+	for _, in := range old.Interactions {
 		tag := in.RequestHeader.Get(TagHeader)
 		if tag != "" && !f.fx.used[tag] {
 			merged.Interactions = append(merged.Interactions, in)

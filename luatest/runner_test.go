@@ -665,3 +665,21 @@ end)`,
 		t.Fatalf("err %v\n%s", err, out)
 	}
 }
+
+// BenchmarkReplay100 replays a file of 100 recorded calls in process (the
+// whole-process figure is BenchmarkTestReplay100 in package main).
+func BenchmarkReplay100(b *testing.B) {
+	dir := b.TempDir()
+	path := filepath.Join(dir, "calls_test.lua")
+	os.WriteFile(path, []byte(`it("makes 100 calls", function()
+  for i = 1, 100 do wps.send_to_group("group" .. (i % 7), {type = "notice", seq = i, text = "deploy starting"}) end
+end)`), 0o644)
+	if _, err := Run(context.Background(), []string{dir}, Options{}); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := Run(context.Background(), []string{dir}, Options{Strict: true}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -22,7 +22,7 @@ import (
 // testKey is the access key the recording tests must never leak.
 const testKey = "k3yZ9vQ2mX7pL4wR8tY1uI6oP0aS5dF3gH+jK/lZ=="
 
-func signed(t *testing.T, claims jwt.MapClaims) string {
+func signed(t testing.TB, claims jwt.MapClaims) string {
 	t.Helper()
 	s, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString([]byte(testKey))
 	if err != nil {
@@ -305,5 +305,38 @@ func TestConcurrentRecord(t *testing.T) {
 	f, err := ParseTestProxy(data)
 	if err != nil || len(f.Interactions) != 20 || rec.Len() != 20 {
 		t.Fatalf("recorded %d of 20: %v", rec.Len(), err)
+	}
+}
+
+// BenchmarkSave100 writes a fixture of 100 recorded calls, redaction and
+// scanning included: the fixed cost recording adds to a test file.
+func BenchmarkSave100(b *testing.B) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.Header().Set("Api-Supported-Versions", "2021-10-01, 2022-11-01, 2023-07-01, 2024-01-01, 2024-12-01")
+		w.WriteHeader(202)
+	}))
+	defer srv.Close()
+	rec, err := NewRecorder(RecordOptions{Secrets: []string{testKey, "Endpoint=" + srv.URL + ";AccessKey=" + testKey + ";Version=1.0;"}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	client := &http.Client{Transport: rec}
+	for i := range 100 {
+		req, _ := http.NewRequest("POST", fmt.Sprintf("%s/api/hubs/hub/groups/group%d/:send?api-version=2024-12-01", srv.URL, i%7),
+			strings.NewReader(fmt.Sprintf(`{"seq":%d,"text":"deploy starting","type":"notice"}`, i)))
+		req.Header.Set("Authorization", "Bearer "+signed(b, jwt.MapClaims{"aud": srv.URL}))
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := client.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	path := filepath.Join(b.TempDir(), "f.json")
+	for b.Loop() {
+		if err := rec.Save(path); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

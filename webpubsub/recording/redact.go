@@ -71,8 +71,11 @@ var anyText = []string{"a", "Z", "7", "-", ".", "/", ":", `"`, "{", "é"}
 
 // redactor rewrites an encoded fixture so that no secret is left in it.
 type redactor struct {
-	secrets  *regexp.Regexp // the literal secrets, in the forms they can take in the file
-	patterns []*regexp.Regexp
+	secrets *regexp.Regexp // the literal secrets, in the forms they can take in the file
+	// secretWords are those forms in lower case, to look for before
+	// running secrets.
+	secretWords []string
+	patterns    []*regexp.Regexp
 }
 
 func newRedactor(secrets, patterns []string) (*redactor, error) {
@@ -84,6 +87,7 @@ func newRedactor(secrets, patterns []string) (*redactor, error) {
 		}
 		for _, f := range textForms(s) {
 			forms = append(forms, regexp.QuoteMeta(f))
+			r.secretWords = append(r.secretWords, strings.ToLower(f))
 		}
 	}
 	if len(forms) > 0 {
@@ -119,15 +123,43 @@ func textForms(s string) []string {
 // PlaceholderHost.
 func (r *redactor) apply(data []byte, hosts []string) []byte {
 	ph := []byte(Placeholder)
-	if r.secrets != nil {
-		data = r.secrets.ReplaceAll(data, ph)
+	// Each built-in pattern runs only where its literal part occurs: most
+	// fixtures hold no key, token or connection string at all, and the
+	// regular expressions are far slower than a search for a word.
+	lower := bytes.ToLower(data)
+	has := func(words ...string) bool {
+		for _, w := range words {
+			if index(lower, []byte(w)) >= 0 {
+				return true
+			}
+		}
+		return false
 	}
-	data = connectionString.ReplaceAll(data, ph)
-	data = accessKeyValue.ReplaceAll(data, []byte("${1}${2}"+Placeholder))
-	data = bearerValue.ReplaceAll(data, []byte("${1}"+Placeholder))
-	data = tokenParam.ReplaceAll(data, []byte("${1}"+Placeholder))
-	data = secretMember.ReplaceAll(data, []byte(`${1}`+Placeholder+`"`))
-	data = escapedSecretMember.ReplaceAll(data, []byte(`${1}`+Placeholder+`\"`))
+	changed := func() { lower = bytes.ToLower(data) }
+	if r.secrets != nil && has(r.secretWords...) {
+		data = r.secrets.ReplaceAll(data, ph)
+		changed()
+	}
+	if has("endpoint=") {
+		data = connectionString.ReplaceAll(data, ph)
+		changed()
+	}
+	if has("key=", "key%3d") {
+		data = accessKeyValue.ReplaceAll(data, []byte("${1}${2}"+Placeholder))
+		changed()
+	}
+	if has("bearer") {
+		data = bearerValue.ReplaceAll(data, []byte("${1}"+Placeholder))
+		changed()
+	}
+	if has("_token=", "_token%3d") {
+		data = tokenParam.ReplaceAll(data, []byte("${1}"+Placeholder))
+		changed()
+	}
+	if has("token", "key", "string") {
+		data = secretMember.ReplaceAll(data, []byte(`${1}`+Placeholder+`"`))
+		data = escapedSecretMember.ReplaceAll(data, []byte(`${1}`+Placeholder+`\"`))
+	}
 	data = replaceRanges(data, findJWTs(data), ph)
 	for _, re := range r.patterns {
 		data = replaceMatches(data, re, ph)
@@ -136,7 +168,7 @@ func (r *redactor) apply(data []byte, hosts []string) []byte {
 	hosts = slices.Clone(hosts)
 	slices.SortFunc(hosts, func(a, b string) int { return len(b) - len(a) })
 	for _, h := range hosts {
-		if h == "" || strings.EqualFold(h, PlaceholderHost) {
+		if h == "" || strings.EqualFold(h, PlaceholderHost) || !bytes.Contains(bytes.ToLower(data), []byte(strings.ToLower(h))) {
 			continue
 		}
 		re := regexp.MustCompile("(?i)" + regexp.QuoteMeta(h))
@@ -180,15 +212,41 @@ func replaceRanges(data []byte, ranges [][2]int, with []byte) []byte {
 	return out.Bytes()
 }
 
-// base64url runs that may hold a JWT: segments joined by dots.
-var dottedRun = regexp.MustCompile(`[A-Za-z0-9_.-]{10,}`)
+// dottedRuns returns the byte ranges of the runs of base64url characters
+// and dots at least 10 long: where a JWT may be. It is the regular
+// expression [A-Za-z0-9_.-]{10,}, written out because it runs over every
+// byte of every fixture.
+func dottedRuns(data []byte) [][2]int {
+	var out [][2]int
+	start := -1
+	for i := 0; i <= len(data); i++ {
+		in := false
+		if i < len(data) {
+			c := data[i]
+			in = 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '.' || c == '-'
+		}
+		switch {
+		case in && start < 0:
+			start = i
+		case !in && start >= 0:
+			if i-start >= 10 {
+				out = append(out, [2]int{start, i})
+			}
+			start = -1
+		}
+	}
+	return out
+}
 
 // findJWTs returns the byte ranges of everything in data shaped like a
 // JWT: three dot-separated base64url segments whose first decodes to a JSON
 // object with an "alg" member.
 func findJWTs(data []byte) [][2]int {
 	var out [][2]int
-	for _, run := range dottedRun.FindAllIndex(data, -1) {
+	for _, run := range dottedRuns(data) {
+		if bytes.Count(data[run[0]:run[1]], []byte(".")) < 2 {
+			continue
+		}
 		segs := bytes.Split(data[run[0]:run[1]], []byte("."))
 		offsets := make([]int, len(segs))
 		at := run[0]
@@ -244,7 +302,7 @@ func Scan(data []byte, secrets ...string) error {
 			continue
 		}
 		for _, form := range secretForms(s) {
-			if at := bytes.Index(lower, bytes.ToLower([]byte(form.text))); at >= 0 {
+			if at := index(lower, bytes.ToLower([]byte(form.text))); at >= 0 {
 				report(fmt.Sprintf("secret %d (%s)", n+1, form.how), at)
 				break
 			}
@@ -253,20 +311,47 @@ func Scan(data []byte, secrets ...string) error {
 	for _, rg := range findJWTs(data) {
 		report("a JWT", rg[0])
 	}
-	for _, m := range accessKeyValue.FindAllSubmatchIndex(data, -1) {
-		if value := data[m[5]:m[1]]; len(value) > 0 && !bytes.EqualFold(value, []byte(Placeholder)) {
-			report("an access key value", m[0])
+	// The patterns run only where their literal part occurs.
+	if bytes.Contains(lower, []byte("key=")) || bytes.Contains(lower, []byte("key%3d")) {
+		for _, m := range accessKeyValue.FindAllSubmatchIndex(data, -1) {
+			if value := data[m[5]:m[1]]; len(value) > 0 && !bytes.EqualFold(value, []byte(Placeholder)) {
+				report("an access key value", m[0])
+			}
 		}
 	}
-	for _, m := range bearerValue.FindAllSubmatchIndex(data, -1) {
-		if value := data[m[3]:m[1]]; !bytes.EqualFold(value, []byte(Placeholder)) {
-			report("a bearer value", m[0])
+	if bytes.Contains(lower, []byte("bearer")) {
+		for _, m := range bearerValue.FindAllSubmatchIndex(data, -1) {
+			if value := data[m[3]:m[1]]; !bytes.EqualFold(value, []byte(Placeholder)) {
+				report("a bearer value", m[0])
+			}
 		}
 	}
 	if len(found) > 0 {
 		return &LeakError{Found: found}
 	}
 	return nil
+}
+
+// index is bytes.Index, fast for long needles too: bytes.Index searches
+// for needles longer than its vector code handles with Rabin-Karp, several
+// times slower, and secrets (a connection string) are long. index looks
+// for the needle's first 32 bytes and checks the rest where they occur.
+func index(s, needle []byte) int {
+	const head = 32
+	if len(needle) <= head {
+		return bytes.Index(s, needle)
+	}
+	for at := 0; ; {
+		i := bytes.Index(s[at:], needle[:head])
+		if i < 0 {
+			return -1
+		}
+		at += i
+		if bytes.HasPrefix(s[at:], needle) {
+			return at
+		}
+		at++
+	}
 }
 
 // LeakError is Scan's error: the fixture holds secrets.
