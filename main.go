@@ -36,6 +36,7 @@ var commands = []command{
 	{"serve", "run the embedded Web PubSub service", runServe, false},
 	{"run", "run a Lua script or runbook", runRun, false},
 	{"test", "run Lua tests (*_test.lua), replaying recorded HTTP fixtures", runTest, false},
+	{"cron", "run Lua jobs on cron schedules, each run in a process of its own", runCron, true},
 	{"repl", "evaluate Lua interactively against a hub", runREPL, true},
 	{"docs", "print the reference of the Lua API, or LuaLS definitions", runDocs, false},
 }

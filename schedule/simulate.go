@@ -106,7 +106,11 @@ func simulateJob(j *Job, from, to time.Time, dur time.Duration, asleep []Window)
 	var out []SimRun
 	// last is the latest run that starts or started: [lastStart, lastEnd).
 	var lastStart, lastEnd time.Time
-	for occ := j.next(from.Add(-time.Nanosecond)); !occ.at.IsZero() && occ.at.Before(to); occ = j.next(occ.at) {
+	first := from.Add(-time.Nanosecond) // a cron run due at from is in the window
+	if j.every > 0 {
+		first = from // an @every job's first run is one interval after it starts
+	}
+	for occ := j.next(first); !occ.at.IsZero() && occ.at.Before(to); occ = j.next(occ.at) {
 		r := SimRun{Job: j.Name(), Scheduled: occ.at, Mark: MarkNormal}
 		if occ.gap {
 			r.Mark = MarkDSTGap

@@ -163,3 +163,12 @@ strict 01:15 normal 01:15
 		}
 	}
 }
+
+func TestSimulateEvery(t *testing.T) {
+	from := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
+	j := mustJob(t, JobSpec{Name: "e", Schedule: "@every 10s", Timezone: "UTC"})
+	runs := Simulate([]*Job{j}, from, from.Add(30*time.Second), SimOptions{})
+	if len(runs) != 2 || !runs[0].Scheduled.Equal(from.Add(10*time.Second)) || !runs[1].Scheduled.Equal(from.Add(20*time.Second)) {
+		t.Errorf("runs %v, want at 00:00:10 and 00:00:20 (the first one interval after the start)", runs)
+	}
+}
