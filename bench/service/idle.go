@@ -70,43 +70,65 @@ func runIdle(n int, out io.Writer) error {
 // mib converts bytes to MiB.
 func mib(bytes int64) float64 { return float64(bytes) / (1 << 20) }
 
-// measureIdle starts `-child name`, reads its RSS, connects n idle clients
-// that only answer pings, waits for things to settle and reads its RSS again.
-func measureIdle(name string, n int) (before, after int64, err error) {
+// child is a target served by a child process of the benchmark, so that
+// its memory can be measured on its own.
+type child struct {
+	pid int
+	url string // the client URL the child printed
+	cmd *exec.Cmd
+	in  io.Closer // the child exits when this closes
+}
+
+// startChild starts `-child name` and reads the client URL it prints.
+func startChild(name string) (*child, error) {
 	self, err := os.Executable()
 	if err != nil {
-		return 0, 0, err
+		return nil, err
 	}
 	cmd := exec.Command(self, "-child", name)
 	cmd.Stderr = os.Stderr
-	stdin, err := cmd.StdinPipe() // the child exits when this closes
+	stdin, err := cmd.StdinPipe()
 	if err != nil {
-		return 0, 0, err
+		return nil, err
 	}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
-		return 0, 0, err
+		return nil, err
 	}
 	if err := cmd.Start(); err != nil {
-		return 0, 0, err
+		return nil, err
 	}
-	defer func() {
-		stdin.Close()
-		waited := make(chan struct{})
-		go func() { cmd.Wait(); close(waited) }()
-		select {
-		case <-waited:
-		case <-time.After(5 * time.Second):
-			cmd.Process.Kill()
-			<-waited
-		}
-	}()
+	c := &child{pid: cmd.Process.Pid, cmd: cmd, in: stdin}
+	if c.url, err = readChildURL(stdout); err != nil {
+		c.stop()
+		return nil, err
+	}
+	return c, nil
+}
 
-	url, err := readChildURL(stdout)
+// stop ends the child, killing it if it does not exit within 5 seconds.
+func (c *child) stop() {
+	c.in.Close()
+	waited := make(chan struct{})
+	go func() { c.cmd.Wait(); close(waited) }()
+	select {
+	case <-waited:
+	case <-time.After(5 * time.Second):
+		c.cmd.Process.Kill()
+		<-waited
+	}
+}
+
+// measureIdle starts `-child name`, reads its RSS, connects n idle clients
+// that only answer pings, waits for things to settle and reads its RSS again.
+func measureIdle(name string, n int) (before, after int64, err error) {
+	c, err := startChild(name)
 	if err != nil {
 		return 0, 0, err
 	}
-	if before, err = residentBytes(cmd.Process.Pid); err != nil {
+	defer c.stop()
+	url := c.url
+	if before, err = residentBytes(c.pid); err != nil {
 		return 0, 0, err
 	}
 	conns, err := dialAll(url, n)
@@ -133,7 +155,7 @@ func measureIdle(name string, n int) (before, after int64, err error) {
 		readers.Wait()
 	}()
 	time.Sleep(settleTime)
-	after, err = residentBytes(cmd.Process.Pid)
+	after, err = residentBytes(c.pid)
 	return before, after, err
 }
 

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -66,39 +65,12 @@ func runSlow(messages, size, healthy int, out io.Writer) error {
 // measureSlow runs the slow-client measurement against a service child.
 func measureSlow(messages, size, healthy int) (slowResult, error) {
 	var res slowResult
-	self, err := os.Executable()
+	c, err := startChild("service")
 	if err != nil {
 		return res, err
 	}
-	cmd := exec.Command(self, "-child", "service")
-	cmd.Stderr = os.Stderr
-	stdin, err := cmd.StdinPipe() // the child exits when this closes
-	if err != nil {
-		return res, err
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return res, err
-	}
-	if err := cmd.Start(); err != nil {
-		return res, err
-	}
-	defer func() {
-		stdin.Close()
-		waited := make(chan struct{})
-		go func() { cmd.Wait(); close(waited) }()
-		select {
-		case <-waited:
-		case <-time.After(5 * time.Second):
-			cmd.Process.Kill()
-			<-waited
-		}
-	}()
-	clientURL, err := readChildURL(stdout)
-	if err != nil {
-		return res, err
-	}
-	pid := cmd.Process.Pid
+	defer c.stop()
+	clientURL, pid := c.url, c.pid
 
 	// The REST endpoint and a token for the slow client's user, from the
 	// child's client URL (the child uses the development key).

@@ -134,7 +134,7 @@ type bareBroadcaster struct {
 
 // bareSocket is one client socket of the bare broadcaster.
 type bareSocket struct {
-	conn  *websocket.Conn
+	conn  *websocket.Conn // nil until the handshake is done; guarded by bareBroadcaster.mu
 	queue chan *websocket.PreparedMessage
 	done  chan struct{} // closed when the socket's reader ends
 }
@@ -165,15 +165,25 @@ func (b *bareBroadcaster) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// accept upgrades one client and runs its writer and reader.
+// accept upgrades one client and runs its writer and reader. The socket is
+// registered before the handshake completes, as the service registers its
+// connections: a broadcast sent as soon as the client is connected waits in
+// its queue instead of missing it.
 func (b *bareBroadcaster) accept(w http.ResponseWriter, r *http.Request) {
-	conn, err := b.upgrader.Upgrade(w, r, nil)
-	if err != nil {
-		return
-	}
-	s := &bareSocket{conn: conn, queue: make(chan *websocket.PreparedMessage, 256), done: make(chan struct{})}
+	s := &bareSocket{queue: make(chan *websocket.PreparedMessage, 256), done: make(chan struct{})}
 	b.mu.Lock()
 	b.sockets[s] = struct{}{}
+	b.mu.Unlock()
+	conn, err := b.upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		b.mu.Lock()
+		delete(b.sockets, s)
+		b.mu.Unlock()
+		close(s.done)
+		return
+	}
+	b.mu.Lock()
+	s.conn = conn
 	b.mu.Unlock()
 	go func() {
 		for {
@@ -227,6 +237,8 @@ func (b *bareBroadcaster) closeAll() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for s := range b.sockets {
-		s.conn.Close()
+		if s.conn != nil {
+			s.conn.Close()
+		}
 	}
 }
