@@ -566,11 +566,17 @@ func (r *Runner) runFile(ctx context.Context, path string) *FileResult {
 	return res
 }
 
-// setupState installs the test globals in a new state of the file.
+// setupState installs the test globals in a new state of the file, and
+// lets require find Lua modules beside the test file (shared helpers).
 func (f *fileRun) setupState(L *lua.LState) error {
 	f.tree.install(L)
 	installAssert(L)
 	f.installGlobals(L)
+	if pkg, ok := L.GetGlobal("package").(*lua.LTable); ok {
+		if path, ok := pkg.RawGetString("path").(lua.LString); ok && path != "" {
+			pkg.RawSetString("path", lua.LString(filepath.Join(f.dir, "?.lua")+";"+string(path)))
+		}
+	}
 	return f.scriptSetup(L)
 }
 

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -260,19 +259,15 @@ func (u untagging) RoundTrip(req *http.Request) (*http.Response, error) {
 	return u.next.RoundTrip(c)
 }
 
-// newRealTransport is the transport of recorded and live requests, set
-// as the webpubsub package's default is: a silent service fails an
-// attempt instead of hanging a test.
+// newRealTransport is the transport of recorded and live requests: Go's
+// default, except that a service that accepts a request and never answers
+// fails the attempt, as with the webpubsub package's own default, instead
+// of hanging a test until its timeout.
 func newRealTransport() http.RoundTripper {
-	return &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		TLSHandshakeTimeout:   10 * time.Second,
-		ResponseHeaderTimeout: 60 * time.Second,
-		MaxIdleConnsPerHost:   16,
-		IdleConnTimeout:       90 * time.Second,
-		ForceAttemptHTTP2:     true,
-	}
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.ResponseHeaderTimeout = 60 * time.Second
+	t.MaxIdleConnsPerHost = 16
+	return t
 }
 
 // syncBuffer is a bytes.Buffer safe for concurrent writes: a script

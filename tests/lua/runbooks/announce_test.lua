@@ -2,7 +2,8 @@
 -- announce_test.fixture.json; re-record with
 --   wps test --record tests/lua/runbooks/announce_test.lua
 
-local ANNOUNCE = "../../../scripts/announce.lua"
+local runbook = require("runbook")
+local ANNOUNCE = runbook.path("announce")
 
 describe("announce.lua", function()
   it("sends the message as text to every connection of the hub", function()
@@ -34,24 +35,14 @@ describe("announce.lua", function()
     assert.same({type = "notice", text = "hi"}, json.decode(sent.body))
   end)
 
-  describe("refuses bad arguments before any call", function()
-    local cases = {
-      {args = {}, error = "missing MESSAGE"},
-      {args = {"--group", "", "hi"}, error = "--group must not be empty"},
-      {args = {"--ttl", "0", "hi"}, error = "--ttl must be a whole number of seconds from 1 to 300, got 0"},
-      {args = {"--ttl", "2.5", "hi"}, error = "--ttl must be a whole number"},
-      {args = {"--json", "not json"}, error = "--json: MESSAGE is not a JSON object or array"},
-      {args = {"--grup", "ops", "hi"}, error = "unknown flag --grup"},
-    }
-    for _, case in ipairs(cases) do
-      it(table.concat(case.args, " "), function()
-        local r = run_script(ANNOUNCE, unpack(case.args))
-        assert.equal(2, r.status)
-        assert.match(case.error, r.error, 1, true)
-        assert.same({}, fixture.requests())
-      end)
-    end
-  end)
+  runbook.refuses(ANNOUNCE, {
+    {args = {}, error = "missing MESSAGE"},
+    {args = {"--group", "", "hi"}, error = "--group must not be empty"},
+    {args = {"--ttl", "0", "hi"}, error = "--ttl must be a whole number of seconds from 1 to 300, got 0"},
+    {args = {"--ttl", "2.5", "hi"}, error = "--ttl must be a whole number"},
+    {args = {"--json", "not json"}, error = "--json: MESSAGE is not a JSON object or array"},
+    {args = {"--grup", "ops", "hi"}, error = "unknown flag --grup"},
+  })
 
   it("prints its usage with --help", function()
     local r = run_script(ANNOUNCE, "--help")

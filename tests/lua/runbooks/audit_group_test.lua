@@ -2,15 +2,8 @@
 -- audit_group_test.fixture.json; re-record with
 --   wps test --record tests/lua/runbooks/audit_group_test.lua
 
-local AUDIT = "../../../scripts/audit_group.lua"
-
--- sorted returns the lines of text, sorted: the audit's checks run
--- concurrently, but its rows follow the group's listing.
-local function lines(text)
-  local out = {}
-  for l in text:gmatch("[^\n]+") do out[#out + 1] = l end
-  return out
-end
+local runbook = require("runbook")
+local AUDIT = runbook.path("audit_group")
 
 describe("audit_group.lua", function()
   local alice, bob
@@ -29,27 +22,19 @@ describe("audit_group.lua", function()
   it("lists each member with both permissions", function()
     local r = run_script(AUDIT, "ops")
     assert.equal(0, r.status)
-    local out = lines(r.output)
+    local out = runbook.lines(r.output)
     assert.equal("group ops: 2 connection(s)", out[1])
     assert.equal("connection\tuser\tsendToGroup\tjoinLeaveGroup", out[2])
-    local rows = {out[3], out[4]}
-    table.sort(rows)
-    local want = {alice .. "\talice\tno\tno", bob .. "\tbob\tyes\tno"}
-    table.sort(want)
-    assert.same(want, rows)
+    assert.same(runbook.sorted{alice .. "\talice\tno\tno", bob .. "\tbob\tyes\tno"}, runbook.sorted{out[3], out[4]})
     assert.equal(4, #out)
   end)
 
   it("checks only --permission", function()
     local r = run_script(AUDIT, "--permission", "sendToGroup", "--concurrency", "1", "ops")
     assert.equal(0, r.status)
-    local out = lines(r.output)
+    local out = runbook.lines(r.output)
     assert.equal("connection\tuser\tsendToGroup", out[2])
-    local rows = {out[3], out[4]}
-    table.sort(rows)
-    local want = {alice .. "\talice\tno", bob .. "\tbob\tyes"}
-    table.sort(want)
-    assert.same(want, rows)
+    assert.same(runbook.sorted{alice .. "\talice\tno", bob .. "\tbob\tyes"}, runbook.sorted{out[3], out[4]})
   end)
 
   it("reports an empty group", function()
@@ -58,20 +43,11 @@ describe("audit_group.lua", function()
     assert.equal("group nobody-here: 0 connection(s)\n", r.output)
   end)
 
-  describe("refuses bad arguments before any call", function()
-    for _, case in ipairs({
-      {args = {}, error = "give exactly one GROUP"},
-      {args = {"a", "b"}, error = "give exactly one GROUP"},
-      {args = {""}, error = "GROUP must not be empty"},
-      {args = {"--permission", "admin", "ops"}, error = "--permission must be sendToGroup or joinLeaveGroup, got admin"},
-      {args = {"--concurrency", "0", "ops"}, error = "--concurrency must be a whole number from 1 to 1000, got 0"},
-    }) do
-      it(table.concat(case.args, " "), function()
-        local r = run_script(AUDIT, unpack(case.args))
-        assert.equal(2, r.status)
-        assert.match(case.error, r.error, 1, true)
-        assert.same({}, fixture.requests())
-      end)
-    end
-  end)
+  runbook.refuses(AUDIT, {
+    {args = {}, error = "give exactly one GROUP"},
+    {args = {"a", "b"}, error = "give exactly one GROUP"},
+    {args = {""}, error = "GROUP must not be empty"},
+    {args = {"--permission", "admin", "ops"}, error = "--permission must be sendToGroup or joinLeaveGroup, got admin"},
+    {args = {"--concurrency", "0", "ops"}, error = "--concurrency must be a whole number from 1 to 1000, got 0"},
+  })
 end)

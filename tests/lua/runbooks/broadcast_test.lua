@@ -2,7 +2,8 @@
 -- broadcast_test.fixture.json; re-record with
 --   wps test --record tests/lua/runbooks/broadcast_test.lua
 
-local BROADCAST = "../../../scripts/broadcast.lua"
+local runbook = require("runbook")
+local BROADCAST = runbook.path("broadcast")
 
 -- sent returns the paths the running test posted to, sorted: wps.each
 -- sends concurrently.
@@ -56,20 +57,11 @@ describe("broadcast.lua", function()
     assert.same({"/api/hubs/hub/users/u1/:send", "/api/hubs/hub/users/u2/:send", "/api/hubs/hub/users/u3/:send"}, paths)
   end)
 
-  describe("refuses bad arguments before any call", function()
-    for _, case in ipairs({
-      {args = {}, error = "missing MESSAGE"},
-      {args = {"hi"}, error = "no users given"},
-      {args = {"hi", "alice", ""}, error = "USER must not be empty"},
-      {args = {"--ttl", "500", "hi", "alice"}, error = "--ttl must be a whole number of seconds from 1 to 300, got 500"},
-      {args = {"--json", "[oops", "alice"}, error = "--json: MESSAGE is not a JSON object or array"},
-    }) do
-      it(table.concat(case.args, " "), function()
-        local r = run_script(BROADCAST, unpack(case.args))
-        assert.equal(2, r.status)
-        assert.match(case.error, r.error, 1, true)
-        assert.same({}, fixture.requests())
-      end)
-    end
-  end)
+  runbook.refuses(BROADCAST, {
+    {args = {}, error = "missing MESSAGE"},
+    {args = {"hi"}, error = "no users given"},
+    {args = {"hi", "alice", ""}, error = "USER must not be empty"},
+    {args = {"--ttl", "500", "hi", "alice"}, error = "--ttl must be a whole number of seconds from 1 to 300, got 500"},
+    {args = {"--json", "[oops", "alice"}, error = "--json: MESSAGE is not a JSON object or array"},
+  })
 end)

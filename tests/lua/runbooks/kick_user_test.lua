@@ -2,7 +2,8 @@
 -- kick_user_test.fixture.json; re-record with
 --   wps test --record tests/lua/runbooks/kick_user_test.lua
 
-local KICK = "../../../scripts/kick_user.lua"
+local runbook = require("runbook")
+local KICK = runbook.path("kick_user")
 
 -- calls lists the requests the running test made, as "METHOD path".
 local function calls()
@@ -53,17 +54,8 @@ describe("kick_user.lua", function()
     }, calls())
   end)
 
-  it("refuses to run without a user", function()
-    local r = run_script(KICK)
-    assert.equal(2, r.status)
-    assert.match("missing USER", r.error, 1, true)
-    assert.same({}, fixture.requests())
-  end)
-
-  it("refuses an empty user", function()
-    local r = run_script(KICK, "mallory", "")
-    assert.equal(2, r.status)
-    assert.match("USER must not be empty", r.error, 1, true)
-    assert.same({}, fixture.requests())
-  end)
+  runbook.refuses(KICK, {
+    {args = {}, error = "missing USER"},
+    {args = {"mallory", ""}, error = "USER must not be empty"},
+  })
 end)

@@ -2,14 +2,8 @@
 -- permissions_test.fixture.json; re-record with
 --   wps test --record tests/lua/runbooks/permissions_test.lua
 
-local PERMISSIONS = "../../../scripts/permissions.lua"
-
-local function sorted_lines(text)
-  local out = {}
-  for l in text:gmatch("[^\n]+") do out[#out + 1] = l end
-  table.sort(out)
-  return out
-end
+local runbook = require("runbook")
+local PERMISSIONS = runbook.path("permissions")
 
 describe("permissions.lua", function()
   local c1, c2
@@ -24,9 +18,7 @@ describe("permissions.lua", function()
   it("grants a permission on a group to every connection and checks it took effect", function()
     local r = run_script(PERMISSIONS, "grant", "sendToGroup", "ops", c1, c2)
     assert.equal(0, r.status)
-    local want = {c1 .. ": has sendToGroup on group ops", c2 .. ": has sendToGroup on group ops"}
-    table.sort(want)
-    assert.same(want, sorted_lines(r.output))
+    assert.same(runbook.sorted{c1 .. ": has sendToGroup on group ops", c2 .. ": has sendToGroup on group ops"}, runbook.lines(r.output, true))
     for _, req in ipairs(fixture.requests()) do
       assert.equal("ops", req.query.targetName)
     end
@@ -57,20 +49,11 @@ describe("permissions.lua", function()
     assert.match("^no%-such%-connection: FAILED: .*grant_permission.*404", r.output)
   end)
 
-  describe("refuses bad arguments before any call", function()
-    for _, case in ipairs({
-      {args = {"give", "sendToGroup", "ops", "c"}, error = "the first argument must be grant or revoke"},
-      {args = {"grant", "admin", "ops", "c"}, error = "PERMISSION must be sendToGroup or joinLeaveGroup, got admin"},
-      {args = {"grant", "sendToGroup", "ops"}, error = "missing CONNECTION_ID"},
-      {args = {"grant", "sendToGroup", "", "c"}, error = "GROUP must not be empty"},
-      {args = {"--concurrency", "2000", "grant", "sendToGroup", "ops", "c"}, error = "--concurrency must be a whole number from 1 to 1000"},
-    }) do
-      it(table.concat(case.args, " "), function()
-        local r = run_script(PERMISSIONS, unpack(case.args))
-        assert.equal(2, r.status)
-        assert.match(case.error, r.error, 1, true)
-        assert.same({}, fixture.requests())
-      end)
-    end
-  end)
+  runbook.refuses(PERMISSIONS, {
+    {args = {"give", "sendToGroup", "ops", "c"}, error = "the first argument must be grant or revoke"},
+    {args = {"grant", "admin", "ops", "c"}, error = "PERMISSION must be sendToGroup or joinLeaveGroup, got admin"},
+    {args = {"grant", "sendToGroup", "ops"}, error = "missing CONNECTION_ID"},
+    {args = {"grant", "sendToGroup", "", "c"}, error = "GROUP must not be empty"},
+    {args = {"--concurrency", "2000", "grant", "sendToGroup", "ops", "c"}, error = "--concurrency must be a whole number from 1 to 1000"},
+  })
 end)
