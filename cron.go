@@ -252,18 +252,18 @@ func printSimulation(w io.Writer, file *cronfile.File, jobs []*schedule.Job, f *
 	}
 	runs := schedule.Simulate(jobs, from, to, schedule.SimOptions{Durations: f.durations, Suspended: f.suspended})
 	fmt.Fprintf(w, "Runs due from %s to %s, each in its job's time zone:\n\n", from.Format(time.RFC3339), to.Format(time.RFC3339))
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	var table strings.Builder
+	tw := tabwriter.NewWriter(&table, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "DUE\tJOB\tRUN\tNOTE")
 	count := map[schedule.Mark]int{}
 	for _, r := range runs {
 		count[r.Mark]++
-		fmt.Fprintf(tw, "%s\t%s\t%s", r.Scheduled.Format("Mon 2006-01-02 15:04:05 MST"), r.Job, r.Mark)
-		if r.Note != "" {
-			fmt.Fprintf(tw, "\t%s", r.Note)
-		}
-		fmt.Fprintln(tw)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Scheduled.Format("Mon 2006-01-02 15:04:05 MST"), r.Job, r.Mark, r.Note)
 	}
 	tw.Flush()
+	for line := range strings.Lines(table.String()) {
+		fmt.Fprintln(w, strings.TrimRight(line, " \n"))
+	}
 	var summary []string
 	for _, m := range []schedule.Mark{schedule.MarkNormal, schedule.MarkDSTGap, schedule.MarkDSTRepeatSkipped,
 		schedule.MarkOverlapSkipped, schedule.MarkQueued, schedule.MarkLate, schedule.MarkMissed} {
