@@ -895,12 +895,12 @@ func (f *fileRun) finish(ctx context.Context, all bool) {
 			}
 		}
 	case modeRecord:
+		if f.fx.recorder == nil && !f.fx.exists {
+			return // no request, no variable, no fixture to replace
+		}
 		if failed || ctx.Err() != nil {
 			f.note("fixture not written: tests failed while recording")
 			return
-		}
-		if f.fx.recorder == nil && !f.fx.exists {
-			return // no request, no variable, no fixture to replace
 		}
 		n, err := f.save(all)
 		if err != nil {
