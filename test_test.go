@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"wps/engine"
 	"wps/luatest"
@@ -267,11 +268,16 @@ func BenchmarkTestReplay100(b *testing.B) {
 	}
 	file := benchFile(b, b.TempDir(), 100, srv.ConnectionString)
 	srv.Close(context.Background())
+	var cpu time.Duration
 	for b.Loop() {
-		if out, err := exec.Command(bin, "test", "--strict", file).CombinedOutput(); err != nil {
+		cmd := exec.Command(bin, "test", "--strict", file)
+		if out, err := cmd.CombinedOutput(); err != nil {
 			b.Fatalf("%v\n%s", err, out)
 		}
+		cpu += cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/op")
+	b.ReportMetric(float64(cpu.Microseconds())/1000/float64(b.N), "cpu-ms/op")
 }
 
 // BenchmarkTestRecordOverhead runs the same 100 calls against an embedded

@@ -488,6 +488,8 @@ type fileRun struct {
 
 	session *engine.Session
 	tree    *tree
+	// declared are the tests as the file first declared them.
+	declared []*testCase
 	// broken is set when a call was stopped hard: the session must be
 	// replaced before the next call.
 	broken bool
@@ -535,6 +537,7 @@ func (r *Runner) runFile(ctx context.Context, path string) *FileResult {
 	if err := f.load(ctx); err != nil {
 		return fail("(loading the file)", err)
 	}
+	f.declared = f.tree.tests
 	defer func() {
 		if f.session != nil && !f.broken {
 			f.session.Close()
@@ -606,6 +609,10 @@ func (f *fileRun) load(ctx context.Context) error {
 	})
 	f.tree.declaring = false
 	if err != nil {
+		if !f.broken {
+			f.session.Close()
+		}
+		f.session = nil
 		msg := failureMessage(err, sc)
 		if out := sc.output.String(); out != "" {
 			msg += "\noutput:\n" + out
@@ -648,16 +655,26 @@ func (f *fileRun) callFn(ctx context.Context, sc *scope, fn *lua.LFunction) erro
 // runTest runs the test at index i of the file's tests, with its hooks,
 // and reports it.
 func (f *fileRun) runTest(ctx context.Context, i int) {
-	if f.broken {
-		// A test would not stop: start again in a new state.
+	tc := f.declared[i]
+	if f.session != nil && f.broken {
+		// A test would not stop: start again in a new state, which
+		// declares the tests again.
 		f.session.Close()
+		f.session = nil
 		if err := f.load(ctx); err != nil {
-			f.session = nil
-			f.fail(i, "the file could not be loaded again after a test that would not stop: "+err.Error(), "")
+			f.fail(tc, "the file could not be loaded again after a test that would not stop: "+err.Error())
 			return
 		}
 	}
-	tc := f.tree.tests[i]
+	switch {
+	case f.session == nil:
+		f.fail(tc, "not run: the file could not be loaded again after a test that would not stop")
+		return
+	case i >= len(f.tree.tests) || f.tree.tests[i].full != tc.full:
+		f.fail(tc, "not run: the file declared other tests when loaded again after a test that would not stop")
+		return
+	}
+	tc = f.tree.tests[i] // the same test, declared in the current state
 	res := &Result{File: f.path, Name: tc.full, Line: tc.line}
 	start := time.Now()
 	defer func() {
@@ -720,10 +737,9 @@ func (f *fileRun) runTest(ctx context.Context, i int) {
 	}
 }
 
-// fail reports the test at index i as failed with msg, without running it.
-func (f *fileRun) fail(i int, msg, output string) {
-	tc := f.tree.tests[i]
-	res := &Result{File: f.path, Name: tc.full, Line: tc.line, Status: Failed, Message: msg, Output: output}
+// fail reports the test tc as failed with msg, without running it.
+func (f *fileRun) fail(tc *testCase, msg string) {
+	res := &Result{File: f.path, Name: tc.full, Line: tc.line, Status: Failed, Message: msg}
 	f.res.Results = append(f.res.Results, res)
 	f.r.report.test(res)
 }

@@ -252,6 +252,22 @@ it("runs after a hard stop, in a new state", function() assert.equal(1, loaded) 
 	if d := time.Since(start); d > 10*time.Second {
 		t.Errorf("the run took %s", d)
 	}
+
+	// A file that cannot be loaded again fails its remaining tests.
+	marker := filepath.Join(dir, "loaded-once")
+	writeFiles(t, dir, map[string]string{"s_test.lua": `
+local f = io.open("` + marker + `")
+if f then f:close(); error("loaded twice") end
+io.open("` + marker + `", "w"):close()
+it("is stuck in a builtin", function() string.find(string.rep("a", 200000), ".-.-.-.-.-.-b") end)
+it("after", function() end)
+it("last", function() end)
+`})
+	out, sum, _ = runTests(t, Options{Transport: noNetwork{t}, Timeout: 300 * time.Millisecond, StopGrace: 200 * time.Millisecond}, dir)
+	if sum.Failed != 3 || !strings.Contains(out, "FAIL after (") || !strings.Contains(out, "could not be loaded again after a test that would not stop: ") ||
+		!strings.Contains(out, "loaded twice") || !strings.Contains(out, "FAIL last (") {
+		t.Errorf("summary %+v\n%s", sum, out)
+	}
 }
 
 func TestRunListAndEmpty(t *testing.T) {
