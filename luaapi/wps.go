@@ -116,11 +116,10 @@ func wpsFilter(a args) int {
 		case lua.LBool:
 			values = append(values, bool(v))
 		case lua.LNumber:
-			if f := float64(v); f == float64(int64(f)) {
-				values = append(values, int64(f))
-			} else {
-				values = append(values, f)
-			}
+			// odata.Format writes a whole float within ±2^53 as an
+			// integer and refuses the others (1.5, 2^63, NaN), which
+			// filters cannot express.
+			values = append(values, float64(v))
 		case lua.LString:
 			values = append(values, string(v))
 		default:
