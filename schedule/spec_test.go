@@ -70,6 +70,8 @@ func TestCompileErrors(t *testing.T) {
 		{JobSpec{Name: "empty", Schedule: " "}, `empty schedule`},
 		{JobSpec{Name: "", Schedule: "@daily"}, `job "": bad name`},
 		{JobSpec{Name: "has space", Schedule: "@daily"}, `bad name`},
+		{JobSpec{Name: ".dot", Schedule: "@daily"}, `bad name`},
+		{JobSpec{Name: strings.Repeat("n", 101), Schedule: "@daily"}, `bad name`},
 		{JobSpec{Name: "o", Schedule: "@daily", Overlap: "replace"}, `overlap "replace": want "skip" or "queue"`},
 		{JobSpec{Name: "r", Schedule: "@daily", Retries: -1}, `retries -1`},
 		{JobSpec{Name: "t", Schedule: "@daily", Timeout: -time.Second}, `timeout -1s is negative`},
