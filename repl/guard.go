@@ -25,7 +25,7 @@ type guard struct {
 	on atomic.Bool
 	// local reports whether host is the embedded service, which is never
 	// guarded.
-	local atomic.Value // string: the embedded service's host, or ""
+	local func(host string) bool
 	// counter returns a client for hub on the service at host that the
 	// guard may use to count what a request touches, or nil when it has
 	// no key for that service. Its requests bypass the guard.
@@ -35,10 +35,9 @@ type guard struct {
 	mu sync.Mutex // one question at a time (wps.each sends in parallel)
 }
 
-func newGuard(on bool, counter func(host, hub string) *webpubsub.Client, ask func([]string) bool) *guard {
-	g := &guard{counter: counter, ask: ask}
+func newGuard(on bool, local func(host string) bool, counter func(host, hub string) *webpubsub.Client, ask func([]string) bool) *guard {
+	g := &guard{local: local, counter: counter, ask: ask}
 	g.on.Store(on)
-	g.local.Store("")
 	return g
 }
 
@@ -54,9 +53,6 @@ func (e *DeniedError) Error() string {
 	return e.Operation + " cancelled by the operator; nothing was sent, and the evaluation stopped"
 }
 
-// setLocal records the host of the embedded service.
-func (g *guard) setLocal(host string) { g.local.Store(host) }
-
 // check returns nil when req may go, after asking when it is guarded. A
 // refusal ends the evaluation (its context's cause is a *DeniedError) and
 // returns that error.
@@ -65,7 +61,7 @@ func (g *guard) check(req *http.Request) error {
 		return nil
 	}
 	op, ok := classify(req)
-	if !ok || req.URL.Host == g.local.Load().(string) {
+	if !ok || g.local != nil && g.local(req.URL.Host) {
 		return nil
 	}
 	g.mu.Lock()
@@ -288,6 +284,25 @@ func quoteAll(ss []string) []string {
 		q[i] = fmt.Sprintf("%q", s)
 	}
 	return q
+}
+
+// isLocal reports whether host is the embedded service's, when the
+// target is the embedded service (then it runs already, or is started
+// now).
+func (r *repl) isLocal(host string) bool {
+	if !r.target.Embedded() {
+		return false
+	}
+	cs, err := r.cfg.Engine.Service(context.Background())
+	if err != nil {
+		return false
+	}
+	parsed, err := webpubsub.ParseConnectionString(cs)
+	if err != nil {
+		return false
+	}
+	u, err := url.Parse(parsed.Endpoint)
+	return err == nil && strings.EqualFold(u.Host, host)
 }
 
 // countingClient returns a client the guard may use to count what a

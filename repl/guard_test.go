@@ -43,7 +43,8 @@ func TestGuard(t *testing.T) {
 
 	var questions []string
 	answer := false
-	g := newGuard(true, func(host, hub string) *webpubsub.Client {
+	local := ""
+	g := newGuard(true, func(host string) bool { return host == local }, func(host, hub string) *webpubsub.Client {
 		c, _ := admin.WithHub(hub)
 		return c
 	}, func(q []string) bool {
@@ -128,11 +129,12 @@ func TestGuard(t *testing.T) {
 
 	// Off, or on the embedded service's host, nothing is asked.
 	questions = nil
-	g.setLocal(strings.TrimPrefix(server.URL, "http://"))
+	local = strings.TrimPrefix(server.URL, "http://")
 	if err := client.CloseAllConnections(ctx, nil); err != nil || len(questions) > 0 {
 		t.Errorf("local: error %v, questions %q", err, questions)
 	}
-	g.setLocal("")
+	local = ""
+
 	g.on.Store(false)
 	if err := client.CloseAllConnections(ctx, nil); err != nil || len(questions) > 0 {
 		t.Errorf("off: error %v, questions %q", err, questions)

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -153,25 +154,32 @@ func (h *history) close() error {
 	return h.f.Close()
 }
 
-// secretPatterns match what must never reach the history file.
-var secretPatterns = []*regexp.Regexp{
-	// A connection string, or any AccessKey=... .
-	regexp.MustCompile(`(?i)access_?key\s*[=:]`),
-	regexp.MustCompile(`(?i)endpoint\s*=[^;]*;`),
-	// A key given to wps.client{key = ...}, or a key variable.
-	regexp.MustCompile(`(?i)\bkey\s*=\s*["'\[]`),
-	// A bearer token.
-	regexp.MustCompile(`(?i)bearer\s+\S`),
-	// A JWT: base64url header and payload of JSON objects, then a
-	// signature.
-	regexp.MustCompile(`eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.`),
-	// A client URL's token, a reconnection token.
-	regexp.MustCompile(`(?i)(access_token|awps_reconnection_token)=`),
-}
-
-// longBase64 matches a run of base64 long enough to be a key (a Web
-// PubSub access key is 44 characters).
-var longBase64 = regexp.MustCompile(`[A-Za-z0-9+/_-]{40,}={0,2}`)
+// secretPatterns are compiled on first use, so that other commands do not
+// pay for them.
+var secretPatterns = sync.OnceValue(func() (p struct {
+	secrets    []*regexp.Regexp
+	longBase64 *regexp.Regexp
+}) {
+	// secrets match what must never reach the history file.
+	p.secrets = []*regexp.Regexp{
+		// A connection string, or any AccessKey=... .
+		regexp.MustCompile(`(?i)access_?key\s*[=:]`),
+		regexp.MustCompile(`(?i)endpoint\s*=[^;]*;`),
+		// A key given to wps.client{key = ...}, or a key variable.
+		regexp.MustCompile(`(?i)\bkey\s*=\s*["'\[]`),
+		// A bearer token.
+		regexp.MustCompile(`(?i)bearer\s+\S`),
+		// A JWT: base64url header and payload of JSON objects, then a
+		// signature.
+		regexp.MustCompile(`eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.`),
+		// A client URL's token, a reconnection token.
+		regexp.MustCompile(`(?i)(access_token|awps_reconnection_token)=`),
+	}
+	// longBase64 matches a run of base64 long enough to be a key (a Web
+	// PubSub access key is 44 characters); looksRandom decides.
+	p.longBase64 = regexp.MustCompile(`[A-Za-z0-9+/_-]{40,}={0,2}`)
+	return p
+})
 
 // keepInHistory reports whether line may be written to the history: not
 // empty, not starting with a space (as HISTCONTROL=ignorespace), valid
@@ -181,12 +189,13 @@ func keepInHistory(line string) bool {
 	if strings.TrimSpace(line) == "" || line[0] == ' ' || line[0] == '\t' || !utf8.ValidString(line) {
 		return false
 	}
-	for _, re := range secretPatterns {
+	patterns := secretPatterns()
+	for _, re := range patterns.secrets {
 		if re.MatchString(line) {
 			return false
 		}
 	}
-	for _, run := range longBase64.FindAllString(line, -1) {
+	for _, run := range patterns.longBase64.FindAllString(line, -1) {
 		if looksRandom(run) {
 			return false
 		}

@@ -38,11 +38,10 @@ func (r *repl) runLines(ctx context.Context) (int, error) {
 		}
 	}
 	failed := false
-	var buffered []string
 	for {
 		if person {
 			prompt := r.target.String() + "> "
-			if len(buffered) > 0 {
+			if len(r.pending) > 0 {
 				prompt = continuationPrompt
 			}
 			fmt.Fprint(r.errOut, prompt)
@@ -60,9 +59,9 @@ func (r *repl) runLines(ctx context.Context) (int, error) {
 			return 1, next.err
 		}
 		if !ok {
-			if len(buffered) > 0 {
+			if len(r.pending) > 0 {
 				// Let the compiler say what is missing.
-				_, err := r.session.Eval(ctx, chunkName, strings.Join(buffered, "\n"))
+				_, err := r.session.Eval(ctx, chunkName, strings.Join(r.pending, "\n"))
 				r.report(nil, err)
 				return 1, nil
 			}
@@ -72,27 +71,15 @@ func (r *repl) runLines(ctx context.Context) (int, error) {
 			return engine.StatusOK, nil
 		}
 		var err error
-		if len(buffered) == 0 && isCommand(next.text) {
+		if len(r.pending) == 0 && isCommand(next.text) {
 			err = r.runCommand(next.text)
 			if err == errQuit {
 				return engine.StatusOK, nil
 			}
 		} else {
-			buffered = append(buffered, next.text)
-			input := strings.Join(buffered, "\n")
-			if strings.TrimSpace(input) == "" {
-				buffered = nil
+			var ran bool
+			if ran, err = r.feed(next.text); !ran {
 				continue
-			}
-			ctx, cancel, done := r.begin()
-			values, evalErr := r.evaluate(ctx, cancel, input)
-			done()
-			if errors.Is(evalErr, engine.ErrIncomplete) {
-				continue
-			}
-			buffered = nil
-			if err = evalErr; !isExit(err) {
-				r.report(values, err)
 			}
 		}
 		var exit *engine.ExitError

@@ -132,6 +132,8 @@ type repl struct {
 	// asker asks the operator a yes/no question (the guard); nil when no
 	// person is there.
 	asker func(question []string) bool
+	// pending holds the lines of an input that needs more.
+	pending []string
 	// begin starts an evaluation the mode can cancel (Ctrl-C); done must
 	// be called when it ends.
 	begin func() (ctx context.Context, cancel context.CancelCauseFunc, done func())
@@ -148,7 +150,7 @@ func newREPL(cfg Config) (*repl, error) {
 	if inner == nil {
 		inner = defaultHTTPClient()
 	}
-	r.guard = newGuard(cfg.Guard && (cfg.Terminal || cfg.InputTerminal), r.countingClient, r.ask)
+	r.guard = newGuard(cfg.Guard && (cfg.Terminal || cfg.InputTerminal), r.isLocal, r.countingClient, r.ask)
 	r.transport = newTransport(inner.Transport, r.guard)
 	httpClient := *inner
 	httpClient.Transport = r.transport
@@ -195,6 +197,31 @@ func (r *repl) evaluate(ctx context.Context, cancel context.CancelCauseFunc, inp
 	values, err := r.session.Eval(ctx, chunkName, input)
 	r.measure(start, err)
 	return values, err
+}
+
+// feed adds line to the input being read and, once the input compiles (or
+// cannot be fixed by more lines), evaluates it and reports the outcome
+// (an os.exit is left to the caller). It returns whether an evaluation
+// ran (not for a blank input, nor one that needs more lines) and its
+// error.
+func (r *repl) feed(line string) (ran bool, err error) {
+	r.pending = append(r.pending, line)
+	input := strings.Join(r.pending, "\n")
+	if strings.TrimSpace(input) == "" {
+		r.pending = nil
+		return false, nil
+	}
+	ctx, cancel, done := r.begin()
+	values, err := r.evaluate(ctx, cancel, input)
+	done()
+	if errors.Is(err, engine.ErrIncomplete) {
+		return false, nil
+	}
+	r.pending = nil
+	if !isExit(err) {
+		r.report(values, err)
+	}
+	return true, err
 }
 
 // load compiles the file at path and runs it in the session (.load).

@@ -25,6 +25,8 @@ import (
 // the line.
 type terminal struct {
 	*repl
+	// ctx is the REPL's: evaluations are cancelled when it ends.
+	ctx     context.Context
 	line    *liner.State
 	history *history
 	// evaluating is set while an evaluation runs: completion must not read
@@ -45,7 +47,7 @@ type terminal struct {
 
 // runTerminal runs the interactive loop.
 func (r *repl) runTerminal(ctx context.Context) (int, error) {
-	t := &terminal{repl: r}
+	t := &terminal{repl: r, ctx: ctx}
 	if r.cfg.HistoryFile != "" {
 		h, lines, err := openHistory(r.cfg.HistoryFile)
 		if err != nil {
@@ -73,17 +75,16 @@ func (r *repl) runTerminal(ctx context.Context) (int, error) {
 	if err := t.banner(ctx); err != nil {
 		return 1, err
 	}
-	var buffered []string
 	unrecorded := false
 	for {
 		prompt := continuationPrompt
-		if len(buffered) == 0 {
+		if len(r.pending) == 0 {
 			prompt = t.showArrivals()
 		}
 		text, err := t.line.Prompt(prompt)
 		switch {
 		case errors.Is(err, liner.ErrPromptAborted):
-			buffered = nil
+			r.pending = nil
 			continue
 		case errors.Is(err, io.EOF):
 			fmt.Fprintln(r.out)
@@ -91,37 +92,24 @@ func (r *repl) runTerminal(ctx context.Context) (int, error) {
 		case err != nil:
 			return 1, err
 		}
-		if len(buffered) == 0 {
+		if len(r.pending) == 0 {
 			// A line starting with a space keeps its whole input out.
 			unrecorded = strings.HasPrefix(text, " ") || strings.HasPrefix(text, "\t")
 		}
 		if !unrecorded {
-			if kept, _ := t.history.add(text, len(buffered) > 0); kept {
+			if kept, _ := t.history.add(text, len(r.pending) > 0); kept {
 				t.line.AppendHistory(text)
 			}
 		}
-		if len(buffered) == 0 && isCommand(text) {
+		if len(r.pending) == 0 && isCommand(text) {
 			if status, stop := t.afterEvaluation(r.runCommand(text)); stop {
 				return status, nil
 			}
 			continue
 		}
-		buffered = append(buffered, text)
-		input := strings.Join(buffered, "\n")
-		if strings.TrimSpace(input) == "" {
-			buffered = nil
+		ran, err := r.feed(text)
+		if !ran {
 			continue
-		}
-		t.showArrivals()
-		ctx, cancel, done := t.begin()
-		values, err := r.evaluate(ctx, cancel, input)
-		done()
-		if errors.Is(err, engine.ErrIncomplete) {
-			continue
-		}
-		buffered = nil
-		if !isExit(err) {
-			r.report(values, err)
 		}
 		if status, stop := t.afterEvaluation(err); stop {
 			return status, nil
@@ -157,13 +145,6 @@ func (t *terminal) banner(ctx context.Context) error {
 	cs, err := t.cfg.Engine.Service(ctx)
 	if err != nil {
 		return err
-	}
-	parsed, err := webpubsub.ParseConnectionString(cs)
-	if err != nil {
-		return err
-	}
-	if host := hostOf(parsed.Endpoint); host != "" {
-		t.guard.setLocal(host)
 	}
 	client, err := webpubsub.NewClientFromConnectionString(cs, t.target.Hub, nil)
 	if err != nil {
@@ -202,7 +183,9 @@ func (t *terminal) showArrivals() string {
 // begin starts an evaluation that Ctrl-C cancels. done must be called
 // when it has ended.
 func (t *terminal) begin() (context.Context, context.CancelCauseFunc, func()) {
-	ctx, cancel := context.WithCancelCause(context.Background())
+	// What arrived while the line was typed comes first.
+	t.showArrivals()
+	ctx, cancel := context.WithCancelCause(t.ctx)
 	t.mu.Lock()
 	t.cancel, t.interrupts = cancel, 0
 	t.mu.Unlock()
@@ -346,14 +329,4 @@ func isCommandStart(text string) bool {
 // ("wps.send_to_", "hub:se").
 func isPathByte(c byte) bool {
 	return c == '_' || c == '.' || c == ':' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
-}
-
-// hostOf returns the host[:port] of an endpoint URL.
-func hostOf(endpoint string) string {
-	_, rest, ok := strings.Cut(endpoint, "://")
-	if !ok {
-		return ""
-	}
-	host, _, _ := strings.Cut(rest, "/")
-	return host
 }
