@@ -52,8 +52,8 @@ type Options struct {
 	// HTTPClient is the default transport of runs' REST calls; nil means
 	// the webpubsub package's default.
 	HTTPClient *http.Client
-	// LookupEnv reads environment variables for env(); nil means
-	// os.LookupEnv.
+	// LookupEnv reads environment variables for env() and os.getenv; nil
+	// means os.LookupEnv. Under the sandbox scripts read none.
 	LookupEnv func(name string) (string, bool)
 	// Setup, if set, runs on every new state after the wps surface is
 	// installed, for a runner's own globals. An error fails the run.
@@ -62,6 +62,18 @@ type Options struct {
 	// stop before the engine gives up on it (see Error.HardStop); 0 means
 	// DefaultStopGrace.
 	StopGrace time.Duration
+	// MaxMemory is the memory limit of a run in bytes: when the live heap
+	// of the process exceeds it, the run ends with a *MemoryLimitError
+	// (see heapWatch). 0 means DefaultMaxMemory; a negative value means
+	// no limit. It also bounds the strings builtins build (MaxStringSize).
+	MaxMemory int64
+	// MaxMemoryName names the memory limit in messages, e.g.
+	// "--max-memory".
+	MaxMemoryName string
+	// MaxString is the largest string string.rep, string.format,
+	// string.gsub and table.concat build; 0 means MaxStringSize, or half
+	// the memory limit if that is less.
+	MaxString int
 }
 
 // DefaultStopGrace is how long a script may take to stop once its context
@@ -96,6 +108,7 @@ func New(opts Options) *Engine {
 	if opts.StopGrace <= 0 {
 		opts.StopGrace = DefaultStopGrace
 	}
+	pinProxy()
 	return &Engine{opts: opts}
 }
 
@@ -129,12 +142,15 @@ func (e *Engine) newState(ctx context.Context, opts RunOptions) (*lua.LState, *l
 	if ctx != nil {
 		L.SetContext(ctx)
 	}
-	stdout := opts.Stdout
-	L.SetGlobal("print", L.NewFunction(func(L *lua.LState) int { return print(L, stdout) }))
+	stdout, escape := opts.Stdout, IsTerminal(opts.Stdout)
+	L.SetGlobal("print", L.NewFunction(func(L *lua.LState) int { return print(L, stdout, escape) }))
 	if osTable, ok := L.GetGlobal("os").(*lua.LTable); ok {
 		osTable.RawSetString("exit", L.NewFunction(osExit))
+		osTable.RawSetString("getenv", L.NewFunction(osGetenv(e.lookupEnv())))
 	}
 	passExits(L)
+	boundCoroutines(L)
+	boundStrings(L, e.maxString())
 	if e.opts.Sandbox {
 		sandbox(L)
 	}
@@ -163,17 +179,25 @@ func (e *Engine) newState(ctx context.Context, opts RunOptions) (*lua.LState, *l
 }
 
 // print is Lua's print writing to w: the arguments through tostring,
-// separated by tabs, then a newline.
-func print(L *lua.LState, w io.Writer) int {
+// separated by tabs, then a newline. escape writes control characters as
+// escapes (see EscapeControl), for a terminal.
+func print(L *lua.LState, w io.Writer, escape bool) int {
 	parts := make([]string, L.GetTop())
 	for i := range parts {
 		parts[i] = L.ToStringMeta(L.Get(i + 1)).String()
 	}
-	io.WriteString(w, strings.Join(parts, "\t")+"\n")
+	line := strings.Join(parts, "\t")
+	if escape {
+		line = EscapeControl(line)
+	}
+	io.WriteString(w, line+"\n")
 	return 0
 }
 
-// lookupEnv returns what env() and os.getenv may read.
+// lookupEnv returns what env() may read: nothing under the sandbox.
 func (e *Engine) lookupEnv() func(string) (string, bool) {
+	if e.opts.Sandbox {
+		return noEnvironment
+	}
 	return e.opts.LookupEnv
 }

@@ -161,8 +161,10 @@ func runError(ctx context.Context, L *lua.LState, err error) error {
 	return &Error{Kind: KindRuntime, Message: message, Traceback: apiErr.StackTrace, Value: apiErr.Object}
 }
 
-// valueString renders a raised value as tostring would, calling its
-// __tostring in protected mode so that a faulty one cannot crash the host.
+// valueString renders a raised value: a string as it is, another value
+// through its __tostring (wps errors are tables), called in protected mode
+// so that a faulty one cannot crash the host, else as inspect shows it
+// ("{ code = 42 }"), cut after maxErrorValue bytes.
 func valueString(L *lua.LState, v lua.LValue) string {
 	if s, ok := v.(lua.LString); ok {
 		return string(s)
@@ -176,11 +178,19 @@ func valueString(L *lua.LState, v lua.LValue) string {
 			}
 		}
 	}
-	if v == lua.LNil {
-		return "nil"
+	s := luaapi.InspectDepth(L, v, errorValueDepth)
+	if len(s) > maxErrorValue {
+		s = s[:maxErrorValue] + "... (cut)"
 	}
-	return fmt.Sprintf("(error object is a %s value)", v.Type())
+	return s
 }
+
+// errorValueDepth is how many levels of nested tables the message of a
+// table raised as an error shows, and maxErrorValue its longest rendering.
+const (
+	errorValueDepth = 3
+	maxErrorValue   = 2000
+)
 
 // raisedAt returns "file:line" of the first Lua frame of a traceback, the
 // place where a non-string error was raised, or "".

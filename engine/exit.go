@@ -6,42 +6,31 @@ import (
 	"wps/luaapi"
 )
 
-// passExits replaces pcall, xpcall and coroutine.resume with versions that
-// catch errors as before but let an exit request (os.exit, flags.parse
-// after --help or a usage mistake, flags.usage_error) through, so that the
-// script ends with its status wherever the exit is called, as in Lua.
-// Without this, os.exit(1) inside a pcall would be returned as a strange
-// userdata error and the script would go on, and could end with status 0.
-// coroutine.wrap needs nothing: it re-raises errors in the caller.
+// passExits replaces pcall and xpcall with versions that catch errors as
+// before but let an exit request (os.exit, flags.parse after --help or a
+// usage mistake, flags.usage_error) through, so that the script ends with
+// its status wherever the exit is called, as in Lua. Without this,
+// os.exit(1) inside a pcall would be returned as a strange userdata error
+// and the script would go on, and could end with status 0. Coroutines do
+// the same (see boundCoroutines).
 func passExits(L *lua.LState) {
-	L.SetGlobal("pcall", L.NewFunction(pcallPassingExits))
+	untraced := L.NewFunction(callWithoutTraceback)
+	L.SetGlobal("pcall", L.NewFunction(func(L *lua.LState) int { return pcallPassingExits(L, untraced) }))
 	L.SetGlobal("xpcall", L.NewFunction(xpcallPassingExits))
-	co, ok := L.GetGlobal("coroutine").(*lua.LTable)
-	if !ok {
-		return
-	}
-	resume, ok := co.RawGetString("resume").(*lua.LFunction)
-	if !ok {
-		return
-	}
-	co.RawSetString("resume", L.NewFunction(func(L *lua.LState) int {
-		L.Insert(resume, 1)
-		L.Call(L.GetTop()-1, lua.MultRet)
-		if L.Get(1) == lua.LFalse {
-			raiseExit(L, L.Get(2))
-		}
-		return L.GetTop()
-	}))
 }
 
-// pcallPassingExits is Lua's pcall(f, ...), except for exit requests.
-func pcallPassingExits(L *lua.LState) int {
+// pcallPassingExits is Lua's pcall(f, ...), except for exit requests. It
+// calls f through untraced (callWithoutTraceback): pcall returns only the
+// error value, so building the traceback would be wasted work, and a lot of
+// it after a long chain of tail calls.
+func pcallPassingExits(L *lua.LState, untraced *lua.LFunction) int {
 	L.CheckAny(1)
 	if f := L.Get(1); f.Type() != lua.LTFunction && L.GetMetaField(f, "__call").Type() != lua.LTFunction {
 		L.Push(lua.LFalse)
 		L.Push(lua.LString("attempt to call a " + f.Type().String() + " value"))
 		return 2
 	}
+	L.Insert(untraced, 1)
 	if err := L.PCall(L.GetTop()-1, lua.MultRet, nil); err != nil {
 		return caught(L, err)
 	}

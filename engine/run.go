@@ -101,10 +101,16 @@ func (e *Engine) RunString(ctx context.Context, name, src string) error {
 // stop within the grace period (it is inside a long builtin such as a
 // string.find that backtracks for hours), call returns anyway with an
 // *Error whose HardStop is set. L must not be used again after that: the
-// goroutine still runs in it.
+// goroutine still runs in it. While the call runs, the memory limit is
+// watched (see heapWatch).
 func (e *Engine) call(ctx context.Context, L *lua.LState, fn lua.LValue, args []lua.LValue) ([]lua.LValue, error) {
 	if ctx == nil {
 		ctx = context.Background()
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	if limit := e.memoryLimit(); limit > 0 {
+		defer memoryWatch.watch(limit, e.opts.MaxMemoryName, cancel)()
 	}
 	type result struct {
 		values []lua.LValue
@@ -138,7 +144,7 @@ func (e *Engine) call(ctx context.Context, L *lua.LState, fn lua.LValue, args []
 
 // protectedCall calls fn with args in L under ctx, on the calling
 // goroutine, and returns its results or its error as an *Error or
-// *ExitError.
+// *ExitError, with a short traceback (see callWithTraceback).
 func protectedCall(ctx context.Context, L *lua.LState, fn lua.LValue, args []lua.LValue) ([]lua.LValue, error) {
 	previous := L.Context()
 	L.SetContext(ctx)
@@ -150,11 +156,12 @@ func protectedCall(ctx context.Context, L *lua.LState, fn lua.LValue, args []lua
 		}
 	}()
 	top := L.GetTop()
+	L.Push(L.NewFunction(callWithTraceback))
 	L.Push(fn)
 	for _, a := range args {
 		L.Push(a)
 	}
-	if err := L.PCall(len(args), lua.MultRet, nil); err != nil {
+	if err := L.PCall(len(args)+1, lua.MultRet, nil); err != nil {
 		L.SetTop(top)
 		return nil, runError(ctx, L, err)
 	}
