@@ -20,15 +20,25 @@ PubSub service embedded in wps, started when the script first needs it.
 Client connections the script leaves open are closed when it ends.
 
 Exit status: 0 success, 1 an uncaught error (printed as "file:line: message"
-and a Lua traceback), 2 a usage mistake, 124 --timeout ran out, 130 Ctrl-C
-(SIGINT), 143 SIGTERM; os.exit(n) exits with n. A script stops at once when
-interrupted, even inside sleep or a pending call; one stuck inside a long
-builtin is stopped hard after 2 seconds, with a line saying so.
+and a Lua traceback) or --max-memory exceeded, 2 a usage mistake, 124
+--timeout ran out, 130 Ctrl-C (SIGINT), 143 SIGTERM; os.exit(n) exits with n.
+A script stops at once when interrupted, even inside sleep or a pending
+call; one stuck inside a long builtin (a pattern that backtracks for hours)
+is stopped hard after 2 seconds, with one line saying so. Builtins refuse
+to build a string over 256 MiB (string.rep, string.format, string.gsub,
+table.concat), coroutines nest at most 200 deep, and a traceback shows the
+first and last 10 lines of the stack.
 
---sandbox is for running scripts you did not write: it takes away files,
-processes and the environment, and keeps the key out of every Lua value.
-It does not limit what the script does with the hub (it may send, close
-and revoke as the key allows), nor the network hosts wps.client{} reaches.
+--sandbox is for running scripts you did not write. It promises that the
+script reads no file, runs no program, loads no code from files or strings
+and reads no environment variable (env() and os.getenv return nothing for
+every name), and that no Lua value holds the key or the connection string:
+the default client still works, and its tokens are tokens, not the key.
+Proxy settings come from the environment wps started with. It does not
+limit what the script does with the hub (it may send, close, grant, revoke
+and sign client tokens as the key allows), nor the hosts wps.client{} and
+wps.connect reach with credentials the script brings, nor CPU and memory
+beyond --timeout and --max-memory.
 
 Example:
   wps run --timeout 30s scripts/announce.lua "Maintenance at 18:00"`
@@ -68,20 +78,28 @@ func closeEngine(e *engine.Engine) {
 // reportScriptError prints the outcome of a script on stderr and returns
 // the error that gives wps its exit status. Errors that are not the
 // script's (a missing file) are returned as they are, for runMain to print.
+// On a terminal, control characters in the text are escaped (a script's
+// error may hold anything).
 func reportScriptError(command string, err error, stderr io.Writer) error {
 	var scriptErr *engine.Error
 	var exit *engine.ExitError
+	text := func(s string) string {
+		if engine.IsTerminal(stderr) {
+			return engine.EscapeControl(s)
+		}
+		return s
+	}
 	switch {
 	case err == nil:
 		return nil
 	case errors.As(err, &exit):
 		if exit.Message != "" {
-			fmt.Fprintln(stderr, exit.Message)
+			fmt.Fprintln(stderr, text(exit.Message))
 		}
 	case engine.Interrupted(err):
-		fmt.Fprintf(stderr, "wps %s: %v\n", command, err)
+		fmt.Fprintf(stderr, "wps %s: %s\n", command, text(err.Error()))
 	case errors.As(err, &scriptErr):
-		fmt.Fprintln(stderr, err)
+		fmt.Fprintln(stderr, text(err.Error()))
 	default:
 		return err
 	}

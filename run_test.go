@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"wps/webpubsub/service"
 )
 
 // runOutput collects a command's output; it closes ready when a line
@@ -55,7 +57,7 @@ func TestRun_Help(t *testing.T) {
 	if status != 0 {
 		t.Errorf("status %d, want 0", status)
 	}
-	for _, want := range []string{"Usage: wps run [flags] FILE [args...]", "-timeout", "-log-level", "-log-format", "-sandbox", "-connection-string", "-hub", "Example:\n  wps run"} {
+	for _, want := range []string{"Usage: wps run [flags] FILE [args...]", "-timeout", "-max-memory", "-log-level", "-log-format", "-sandbox", "-connection-string", "-hub", "Example:\n  wps run"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("help lacks %q:\n%s", want, stdout)
 		}
@@ -80,7 +82,7 @@ func TestRun_Errors(t *testing.T) {
 		stderr string // the beginning of stderr
 	}{
 		{"ScriptError", []string{"testdata/run/fail.lua"}, 1, "testdata/run/fail.lua:2: boom\nstack traceback:\n"},
-		{"SyntaxError", []string{"testdata/run/syntax.lua"}, 1, "testdata/run/syntax.lua:3: syntax error at end of file\n"},
+		{"SyntaxError", []string{"testdata/run/syntax.lua"}, 1, "testdata/run/syntax.lua:2: syntax error at end of file\n"},
 		{"MissingFile", []string{"testdata/run/nosuch.lua"}, 1, "wps run: open testdata/run/nosuch.lua: no such file or directory\n"},
 		{"NoFile", nil, 2, "wps run: missing FILE, the Lua script to run\nRun 'wps run --help' for usage.\n"},
 		{"BadLogLevel", []string{"--log-level", "loud", "testdata/run/args.lua"}, 2, "wps run: invalid --log-level \"loud\": use debug, info, warn or error\n"},
@@ -92,7 +94,10 @@ func TestRun_Errors(t *testing.T) {
 		{"BadConnectionString", []string{"--connection-string", "Endpoint=http://x;SECRETKEY1234567890", "testdata/run/args.lua"}, 2,
 			"wps run: --connection-string: invalid argument: connection string: segment 2 has no '='"},
 		{"BadHub", []string{"--hub", "no spaces", "testdata/run/args.lua"}, 2, "wps run: --hub: invalid argument: hub name \"no spaces\""},
-		{"Timeout", []string{"--timeout", "20ms", "testdata/run/busy.lua"}, 1, "wps run: timed out after 20ms (--timeout) at testdata/run/busy.lua:1\n"},
+		{"Timeout", []string{"--timeout", "20ms", "testdata/run/busy.lua"}, 124, "wps run: timed out after 20ms (--timeout) at testdata/run/busy.lua:1\n"},
+		{"TableError", []string{"testdata/run/table_error.lua"}, 1, "testdata/run/table_error.lua:1: { code = 42 }\nstack traceback:\n"},
+		{"ControlCharacters", []string{"testdata/run/control.lua"}, 1, "testdata/run/control.lua:2: clear\x1b[2Jscreen\n"},
+		{"BadMaxMemory", []string{"--max-memory", "lots", "testdata/run/args.lua"}, 2, "wps run: invalid value \"lots\" for flag -max-memory: "},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			status, _, stderr := runWPS(t, append([]string{"run"}, tc.args...)...)
@@ -251,5 +256,47 @@ func TestRun_BadEnvironment(t *testing.T) {
 				t.Errorf("status %d, stdout %q, stderr %q", status, stdout, stderr)
 			}
 		})
+	}
+}
+
+// TestRun_SandboxKeepsTheKey runs, under --sandbox, a script that tries
+// every route to the default client's credential (the environment, the
+// client object, its tokens, errors, everything reachable from _G) against
+// a real service with a key of its own, and checks that neither the key
+// nor the connection string appears in anything the script printed or
+// wps wrote.
+func TestRun_SandboxKeepsTheKey(t *testing.T) {
+	const key = "c2FuZGJveC1rZXktdGhhdC1tdXN0LW5ldmVyLWxlYWstMTIzNDU2Nzg5MA=="
+	server, err := service.Listen("127.0.0.1:0", service.Options{AccessKey: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer server.Close(context.Background())
+	t.Setenv("WEBPUBSUB_CONNECTION_STRING", server.ConnectionString)
+	t.Setenv("WEBPUBSUB_HUB", "hub")
+	t.Setenv("HOME", "/home/probe")
+	stdout, stderr := newRunOutput(), newRunOutput()
+	status := runMain(context.Background(), []string{"run", "--sandbox", "--log-level", "debug", "testdata/run/sandbox_secrets.lua"}, stdout, stderr)
+	out := stdout.String()
+	if status != 0 || !strings.HasSuffix(out, "done\n") {
+		t.Fatalf("status %d, stdout ending:\n%s\nstderr:\n%s", status, out[max(0, len(out)-2000):], stderr)
+	}
+	for _, secret := range []string{key, key[:16], server.ConnectionString, "AccessKey"} {
+		if strings.Contains(out, secret) || strings.Contains(stderr.String(), secret) {
+			t.Errorf("the output shows %q", secret)
+		}
+	}
+	for _, want := range []string{
+		"env\tnil nil nil default\n",
+		"getenv\tnil nil nil\n",
+		"gone\tnil nil nil nil nil nil nil nil nil\n",
+		"\ntoken\t{", // a token was signed, from the key it does not show
+		"\nstatus\ttrue true\n",
+		"\ncall\ttrue\n",
+		"\nconnect\ttrue wps.connection(",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, out[:min(len(out), 3000)])
+		}
 	}
 }

@@ -22,15 +22,18 @@ type scriptFlags struct {
 	logFormat        string
 	sandbox          bool
 	timeout          time.Duration
+	maxMemory        sizeFlag
 }
 
 // sandboxHelp says what --sandbox does and does not promise; run's --help
 // and the README say the same.
-const sandboxHelp = `remove file, process and credential access from scripts: io, debug,
-os.execute, os.remove, os.rename, os.tmpname, os.setenv, dofile, loadfile,
-load, loadstring and require of files are gone; env() and os.getenv read
-no variable at all (so never the connection string); the default client
-still works, but no Lua value holds its key`
+const sandboxHelp = `for scripts you did not write: take away files, processes, code loading
+and the environment, and keep the key out of Lua. io, debug, dofile,
+loadfile, load, loadstring, string.dump, os.execute, os.remove, os.rename,
+os.tmpname, os.setenv and require of files are gone; env() and os.getenv
+see no environment variables at all; the default client works, but no
+Lua value holds its key or connection string. What the script does with
+the hub is not limited`
 
 // addScriptFlags defines the script flags on fs. timeoutHelp says what
 // --timeout limits in this command (a script, an evaluation, a test) and
@@ -43,6 +46,8 @@ func addScriptFlags(fs *flag.FlagSet, timeoutHelp string, defaultTimeout time.Du
 	fs.StringVar(&f.logFormat, "log-format", "text", "`format` of log lines: text or json")
 	fs.BoolVar(&f.sandbox, "sandbox", false, sandboxHelp)
 	fs.Var((*durationFlag)(&f.timeout), "timeout", timeoutHelp)
+	f.maxMemory = engine.DefaultMaxMemory
+	fs.Var(&f.maxMemory, "max-memory", "stop a script when the live heap of wps exceeds this `size` (e.g. 512MiB,\n2GiB; 0 means no limit)")
 	return f
 }
 
@@ -67,12 +72,18 @@ func (f *scriptFlags) engineOptions(stdout, stderr io.Writer) (engine.Options, e
 	if err != nil {
 		return engine.Options{}, err
 	}
+	maxMemory := int64(f.maxMemory)
+	if maxMemory == 0 {
+		maxMemory = -1 // no limit
+	}
 	return engine.Options{
-		Target:  target,
-		Sandbox: f.sandbox,
-		Logger:  logger,
-		Stdout:  stdout,
-		Stderr:  stderr,
+		Target:        target,
+		Sandbox:       f.sandbox,
+		Logger:        logger,
+		Stdout:        stdout,
+		Stderr:        stderr,
+		MaxMemory:     maxMemory,
+		MaxMemoryName: "--max-memory",
 	}, nil
 }
 
@@ -106,5 +117,25 @@ func (d *durationFlag) Set(s string) error {
 		return errors.New("want a duration with a unit, such as 30s, 5m or 1h30m")
 	}
 	*d = durationFlag(v)
+	return nil
+}
+
+// sizeFlag is a size in bytes given as "512MiB", "2GiB" or a number of
+// bytes (see engine.ParseSize).
+type sizeFlag int64
+
+func (s *sizeFlag) String() string {
+	if *s == 0 {
+		return "0"
+	}
+	return strings.ReplaceAll(engine.FormatSize(float64(*s)), " ", "")
+}
+
+func (s *sizeFlag) Set(v string) error {
+	n, err := engine.ParseSize(v)
+	if err != nil {
+		return err
+	}
+	*s = sizeFlag(n)
 	return nil
 }
