@@ -101,9 +101,9 @@ func runCron(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return runCronChild(ctx, args[1:], stdout, stderr)
 	}
 	fs := newFlagSet("cron", "[flags] FILE", cronDescription, stdout)
-	f := &cronFlags{script: addScriptFlags(fs, "timeout of the runs of jobs that set none", schedule.DefaultTimeout),
+	f := &cronFlags{script: addScriptFlags(fs, "the timeout (a `duration`) of the runs of jobs that set none", schedule.DefaultTimeout),
 		grace: schedule.DefaultGrace, durations: durationsFlag{}}
-	fs.Var((*durationFlag)(&f.grace), "grace", "at SIGINT or SIGTERM, how long running jobs may take to finish before they are killed")
+	fs.Var((*durationFlag)(&f.grace), "grace", "at SIGINT or SIGTERM, the `duration` running jobs have to finish before they are killed")
 	fs.StringVar(&f.listen, "listen", "", "serve /healthz and /metrics (Prometheus) on this `address`, e.g. 127.0.0.1:9090")
 	fs.BoolVar(&f.list, "list", false, "print each job with its next five runs in its time zone, and exit (1 if FILE is invalid)")
 	fs.StringVar(&f.runNow, "run-now", "", "run the job `NAME` once, now, in the foreground, and exit with its status")
