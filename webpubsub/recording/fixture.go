@@ -21,12 +21,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"mime"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 )
@@ -189,14 +193,6 @@ func toHeader(m map[string]headerValue) http.Header {
 	return h
 }
 
-func fromHeader(h http.Header) map[string]headerValue {
-	m := make(map[string]headerValue, len(h))
-	for k, v := range h {
-		m[k] = headerValue(v)
-	}
-	return m
-}
-
 // bodyKind is how a body of some content type is stored and compared.
 type bodyKind int
 
@@ -294,36 +290,106 @@ func encodeJSON(v any) ([]byte, error) {
 }
 
 // MarshalTestProxy encodes the fixture in the test-proxy JSON shape, as
-// ParseTestProxy reads it. It redacts nothing: a Recorder does.
+// ParseTestProxy reads it, indented by two spaces with keys in a fixed
+// order (the bytes encoding/json would write for testProxyFile, written
+// directly: recording writes a fixture at the end of every recorded test
+// file). It redacts nothing: a Recorder does.
 func (f *Fixture) MarshalTestProxy() ([]byte, error) {
-	entries := make([]testProxyEntry, 0, len(f.Interactions))
-	for _, in := range f.Interactions {
+	b := make([]byte, 0, 1024*(len(f.Interactions)+1))
+	b = append(b, "{\n  \"Entries\": ["...)
+	for i, in := range f.Interactions {
+		if i > 0 {
+			b = append(b, ',')
+		}
 		uri := ""
 		if in.URL != nil {
 			uri = in.URL.String()
 		}
-		entries = append(entries, testProxyEntry{
-			RequestURI:      uri,
-			RequestMethod:   in.Method,
-			RequestHeaders:  fromHeader(in.RequestHeader),
-			RequestBody:     encodeBody(in.RequestHeader.Get("Content-Type"), in.RequestBody),
-			StatusCode:      in.StatusCode,
-			ResponseHeaders: fromHeader(in.ResponseHeader),
-			ResponseBody:    encodeBody(in.ResponseHeader.Get("Content-Type"), in.ResponseBody),
-		})
+		b = append(b, "\n    {\n      \"RequestUri\": "...)
+		b = appendString(b, uri)
+		b = append(b, ",\n      \"RequestMethod\": "...)
+		b = appendString(b, in.Method)
+		b = append(b, ",\n      \"RequestHeaders\": "...)
+		b = appendHeaders(b, in.RequestHeader)
+		b = append(b, ",\n      \"RequestBody\": "...)
+		var err error
+		if b, err = appendRaw(b, encodeBody(in.RequestHeader.Get("Content-Type"), in.RequestBody), "      "); err != nil {
+			return nil, fmt.Errorf("entry %d: request body: %w", i, err)
+		}
+		b = append(b, ",\n      \"StatusCode\": "...)
+		b = strconv.AppendInt(b, int64(in.StatusCode), 10)
+		b = append(b, ",\n      \"ResponseHeaders\": "...)
+		b = appendHeaders(b, in.ResponseHeader)
+		b = append(b, ",\n      \"ResponseBody\": "...)
+		if b, err = appendRaw(b, encodeBody(in.ResponseHeader.Get("Content-Type"), in.ResponseBody), "      "); err != nil {
+			return nil, fmt.Errorf("entry %d: response body: %w", i, err)
+		}
+		b = append(b, "\n    }"...)
 	}
-	vars := make(map[string]json.RawMessage, len(f.Variables))
-	for k, v := range f.Variables {
-		vars[k] = jsonString(v)
+	if len(f.Interactions) > 0 {
+		b = append(b, "\n  "...)
+	}
+	b = append(b, "],\n  \"Variables\": "...)
+	b = appendObject(b, slices.Sorted(maps.Keys(f.Variables)), func(b []byte, k string) []byte { return appendString(b, f.Variables[k]) }, "  ")
+	return append(b, "\n}\n"...), nil
+}
+
+// appendHeaders appends a header map as an object at the depth of an
+// entry's members: keys sorted, each value one string (see headerValue).
+func appendHeaders(b []byte, h http.Header) []byte {
+	return appendObject(b, slices.Sorted(maps.Keys(h)), func(b []byte, k string) []byte {
+		return appendString(b, strings.Join(h[k], ", "))
+	}, "      ")
+}
+
+// appendObject appends an object of the given keys, with value appending
+// each key's value, its members indented one level deeper than indent.
+func appendObject(b []byte, keys []string, value func([]byte, string) []byte, indent string) []byte {
+	if len(keys) == 0 {
+		return append(b, "{}"...)
+	}
+	b = append(b, '{')
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '\n')
+		b = append(b, indent...)
+		b = append(b, "  "...)
+		b = appendString(b, k)
+		b = append(b, ": "...)
+		b = value(b, k)
+	}
+	b = append(b, '\n')
+	b = append(b, indent...)
+	return append(b, '}')
+}
+
+// appendRaw appends a JSON value indented as a member at indent.
+func appendRaw(b []byte, raw json.RawMessage, indent string) ([]byte, error) {
+	if len(raw) > 0 && raw[0] != '{' && raw[0] != '[' {
+		return append(b, raw...), nil // a string, number, literal: one line
 	}
 	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(testProxyFile{Entries: &entries, Variables: vars}); err != nil {
+	if err := json.Indent(&buf, raw, indent, "  "); err != nil {
 		return nil, err
 	}
-	return buf.Bytes(), nil
+	return append(b, buf.Bytes()...), nil
+}
+
+// appendString appends s as a JSON string, as encoding/json writes it
+// without HTML escaping.
+func appendString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= utf8.RuneSelf {
+			// Something to escape, or UTF-8 to check: encoding/json
+			// knows every case.
+			return append(b, jsonString(s)...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 // ParseVCR reads a vcrpy YAML cassette (the old Python SDK's and the Azure

@@ -159,20 +159,28 @@ func (r *redactor) apply(data []byte, hosts []string) []byte {
 	if has("token", "key", "string") {
 		data = secretMember.ReplaceAll(data, []byte(`${1}`+Placeholder+`"`))
 		data = escapedSecretMember.ReplaceAll(data, []byte(`${1}`+Placeholder+`\"`))
+		changed()
 	}
-	data = replaceRanges(data, findJWTs(data), ph)
+	if jwts := findJWTs(data); len(jwts) > 0 {
+		data = replaceRanges(data, jwts, ph)
+		changed()
+	}
 	for _, re := range r.patterns {
 		data = replaceMatches(data, re, ph)
 	}
 	// Longest first, so that host:port goes before host.
 	hosts = slices.Clone(hosts)
 	slices.SortFunc(hosts, func(a, b string) int { return len(b) - len(a) })
+	if len(r.patterns) > 0 {
+		changed()
+	}
 	for _, h := range hosts {
-		if h == "" || strings.EqualFold(h, PlaceholderHost) || !bytes.Contains(bytes.ToLower(data), []byte(strings.ToLower(h))) {
+		if h == "" || strings.EqualFold(h, PlaceholderHost) || !has(strings.ToLower(h)) {
 			continue
 		}
 		re := regexp.MustCompile("(?i)" + regexp.QuoteMeta(h))
 		data = re.ReplaceAll(data, []byte(PlaceholderHost))
+		changed()
 	}
 	return data
 }

@@ -426,3 +426,73 @@ func TestConcurrentReplay(t *testing.T) {
 		t.Errorf("unused %v", unused)
 	}
 }
+
+// marshalReflect is how MarshalTestProxy wrote fixtures before it wrote
+// them directly: encoding/json over testProxyFile, indented by two spaces.
+func marshalReflect(f *Fixture) ([]byte, error) {
+	entries := make([]testProxyEntry, 0, len(f.Interactions))
+	for _, in := range f.Interactions {
+		header := func(h http.Header) map[string]headerValue {
+			m := make(map[string]headerValue, len(h))
+			for k, v := range h {
+				m[k] = headerValue(v)
+			}
+			return m
+		}
+		entries = append(entries, testProxyEntry{
+			RequestURI: in.URL.String(), RequestMethod: in.Method,
+			RequestHeaders: header(in.RequestHeader),
+			RequestBody:    encodeBody(in.RequestHeader.Get("Content-Type"), in.RequestBody),
+			StatusCode:     in.StatusCode, ResponseHeaders: header(in.ResponseHeader),
+			ResponseBody: encodeBody(in.ResponseHeader.Get("Content-Type"), in.ResponseBody),
+		})
+	}
+	vars := make(map[string]json.RawMessage, len(f.Variables))
+	for k, v := range f.Variables {
+		vars[k] = jsonString(v)
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	err := enc.Encode(testProxyFile{Entries: &entries, Variables: vars})
+	return buf.Bytes(), err
+}
+
+// TestMarshalWritesWhatEncodingJSONWould checks MarshalTestProxy against
+// encoding/json, byte for byte, on every recording and on values that need
+// escaping.
+func TestMarshalWritesWhatEncodingJSONWould(t *testing.T) {
+	odd := &Fixture{Variables: map[string]string{"b": "quote \" backslash \\ tab \t nl \n <&> é \u2028 \x01 \xff", "a": ""}}
+	u, _ := url.Parse("https://h/api/hubs/chat/users/%C3%A9/:send?filter=a%20eq%20%27%3C%3E%27")
+	odd.Interactions = append(odd.Interactions,
+		Interaction{Method: "POST", URL: u, StatusCode: 202,
+			RequestHeader:  http.Header{"Content-Type": {"application/json"}, "X-Multi": {"a", "b"}, "X-Odd": {"\"é\u2028"}},
+			RequestBody:    []byte(`{"nested":{"list":[1,{"x":[]},{}],"s":"<é>"},"empty":[]}`),
+			ResponseHeader: http.Header{}, ResponseBody: nil},
+		Interaction{Method: "GET", URL: u, StatusCode: 200, RequestHeader: http.Header{},
+			ResponseHeader: http.Header{"Content-Type": {"text/plain"}}, ResponseBody: []byte("line\nline \"2\"")},
+		Interaction{Method: "POST", URL: u, StatusCode: 202, RequestHeader: http.Header{"Content-Type": {"application/octet-stream"}},
+			RequestBody: []byte{0, 1, 2, 0xff}, ResponseHeader: http.Header{"Content-Type": {"application/json"}}, ResponseBody: []byte(`"just a string"`)})
+	fixtures := []*Fixture{odd, {}}
+	for _, path := range recordingFiles(t) {
+		f, err := Load(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fixtures = append(fixtures, f)
+	}
+	for i, f := range fixtures {
+		got, err := f.MarshalTestProxy()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := marshalReflect(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("fixture %d:\n%s\nencoding/json writes:\n%s", i, got, want)
+		}
+	}
+}
