@@ -362,6 +362,30 @@ func TestREPL_Terminal(t *testing.T) {
 
 }
 
+// TestREPL_StuckEvaluation checks that a second Ctrl-C while an evaluation
+// will not stop (inside one string.find that backtracks for hours) ends the
+// process at once with status 130.
+func TestREPL_StuckEvaluation(t *testing.T) {
+	r := startREPL(t, "--no-history")
+	r.expect(embeddedPrompt)
+	// Ctrl-C may land between the print and the find, and then simply
+	// stops the evaluation: try again.
+	for range 5 {
+		r.line(`print("stu" .. "ck"); ("a"):rep(40):find(("a?"):rep(40) .. ("a"):rep(40))`)
+		r.expect("stuck\n")
+		r.send("\x03")
+		if r.expectFirst("Ctrl-C again ends wps", embeddedPrompt) == "Ctrl-C again ends wps" {
+			r.send("\x03")
+			r.expect("the evaluation would not stop") // at once, or when the engine gives up
+			if status := r.wait(); status != 130 {
+				t.Errorf("status %d, want 130", status)
+			}
+			return
+		}
+	}
+	t.Skip("every Ctrl-C stopped the evaluation: the engine stops this builtin, so nothing is stuck")
+}
+
 // TestREPL_HistoryAcrossSessions checks that a second session reads the
 // first one's history (Up recalls it) and appends to the same file.
 func TestREPL_HistoryAcrossSessions(t *testing.T) {

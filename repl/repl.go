@@ -226,6 +226,8 @@ func (r *repl) feed(line string) (ran bool, err error) {
 
 // load compiles the file at path and runs it in the session (.load).
 func (r *repl) load(ctx context.Context, cancel context.CancelCauseFunc, path string) ([]lua.LValue, error) {
+	ctx, stop := engine.WithTimeout(ctx, r.cfg.Timeout, "--timeout")
+	defer stop()
 	ctx = withEvaluation(ctx, cancel)
 	script, err := engine.CompileFile(ctx, path)
 	if err != nil {

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"time"
+	"unicode"
 
 	"github.com/peterh/liner"
 
@@ -40,10 +42,16 @@ type terminal struct {
 
 	mu sync.Mutex // guards the fields below, shared with the signal handler
 	// cancel ends the running evaluation; nil at the prompt.
-	cancel     context.CancelCauseFunc
+	cancel context.CancelCauseFunc
+	// evaluation counts the evaluations begun, to tell them apart.
+	evaluation int
 	interrupts int
 	terminated bool
 }
+
+// stopHint is how long an interrupted evaluation may take to stop before
+// the REPL says how to end it anyway.
+const stopHint = 500 * time.Millisecond
 
 // runTerminal runs the interactive loop.
 func (r *repl) runTerminal(ctx context.Context) (int, error) {
@@ -168,12 +176,13 @@ func (t *terminal) showArrivals() string {
 	for _, n := range notices {
 		fmt.Fprintln(t.out, n)
 	}
-	prompt := printable(t.target.String())
+	prompt := t.target.String()
 	if waiting > 0 {
 		prompt += fmt.Sprintf(" (%s)", plural(waiting, "message"))
 	}
+	// liner refuses a prompt with any character of Unicode's C classes.
 	return strings.Map(func(r rune) rune {
-		if isControl(r) {
+		if unicode.Is(unicode.C, r) {
 			return '?'
 		}
 		return r
@@ -188,6 +197,7 @@ func (t *terminal) begin() (context.Context, context.CancelCauseFunc, func()) {
 	ctx, cancel := context.WithCancelCause(t.ctx)
 	t.mu.Lock()
 	t.cancel, t.interrupts = cancel, 0
+	t.evaluation++
 	t.mu.Unlock()
 	t.evaluating.Store(true)
 	return ctx, cancel, func() {
@@ -253,6 +263,14 @@ func (t *terminal) handleSignals(signals <-chan os.Signal, stop <-chan struct{})
 		case t.interrupts == 0:
 			t.interrupts++
 			cancel(engine.ErrInterrupted)
+			evaluation := t.evaluation
+			time.AfterFunc(stopHint, func() {
+				t.mu.Lock()
+				defer t.mu.Unlock()
+				if t.cancel != nil && t.evaluation == evaluation {
+					fmt.Fprintln(t.errOut, "still stopping the evaluation; Ctrl-C again ends wps")
+				}
+			})
 		default:
 			t.mu.Unlock()
 			t.hardExit(engine.StatusInterrupt, "wps repl: the evaluation would not stop; ending the process")
