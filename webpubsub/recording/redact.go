@@ -121,12 +121,16 @@ func textForms(s string) []string {
 // access keys, bearer values, access tokens, JSON token and key members,
 // JWTs, the custom patterns, and finally the given hosts, which become
 // PlaceholderHost.
-func (r *redactor) apply(data []byte, hosts []string) []byte {
+//
+// It also returns data lower-cased, and whether a literal secret or a
+// custom pattern was replaced: the built-in patterns match no quote or
+// backslash, so only those can break the file's JSON.
+func (r *redactor) apply(data []byte, hosts []string) (redacted, lower []byte, risky bool) {
 	ph := []byte(Placeholder)
 	// Each built-in pattern runs only where its literal part occurs: most
 	// fixtures hold no key, token or connection string at all, and the
 	// regular expressions are far slower than a search for a word.
-	lower := bytes.ToLower(data)
+	lower = bytes.ToLower(data)
 	has := func(words ...string) bool {
 		for _, w := range words {
 			if index(lower, []byte(w)) >= 0 {
@@ -139,6 +143,7 @@ func (r *redactor) apply(data []byte, hosts []string) []byte {
 	if r.secrets != nil && has(r.secretWords...) {
 		data = r.secrets.ReplaceAll(data, ph)
 		changed()
+		risky = true
 	}
 	if has("endpoint=") {
 		data = connectionString.ReplaceAll(data, ph)
@@ -173,6 +178,7 @@ func (r *redactor) apply(data []byte, hosts []string) []byte {
 	slices.SortFunc(hosts, func(a, b string) int { return len(b) - len(a) })
 	if len(r.patterns) > 0 {
 		changed()
+		risky = true
 	}
 	for _, h := range hosts {
 		if h == "" || strings.EqualFold(h, PlaceholderHost) || !has(strings.ToLower(h)) {
@@ -182,7 +188,7 @@ func (r *redactor) apply(data []byte, hosts []string) []byte {
 		data = re.ReplaceAll(data, []byte(PlaceholderHost))
 		changed()
 	}
-	return data
+	return data, lower, risky
 }
 
 // replaceMatches replaces each match of re in data, or only its first
@@ -220,6 +226,14 @@ func replaceRanges(data []byte, ranges [][2]int, with []byte) []byte {
 	return out.Bytes()
 }
 
+// inRun holds the bytes of a JWT: base64url and dots.
+var inRun = func() (t [256]bool) {
+	for c := range 256 {
+		t[c] = 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '.' || c == '-'
+	}
+	return t
+}()
+
 // dottedRuns returns the byte ranges of the runs of base64url characters
 // and dots at least 10 long: where a JWT may be. It is the regular
 // expression [A-Za-z0-9_.-]{10,}, written out because it runs over every
@@ -228,11 +242,7 @@ func dottedRuns(data []byte) [][2]int {
 	var out [][2]int
 	start := -1
 	for i := 0; i <= len(data); i++ {
-		in := false
-		if i < len(data) {
-			c := data[i]
-			in = 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '.' || c == '-'
-		}
+		in := i < len(data) && inRun[data[i]]
 		switch {
 		case in && start < 0:
 			start = i
@@ -300,7 +310,11 @@ func isJWTHeader(seg []byte) bool {
 // returns an error naming what it found and the line, never the secret
 // itself, or nil when the data is clean.
 func Scan(data []byte, secrets ...string) error {
-	lower := bytes.ToLower(data)
+	return scan(data, bytes.ToLower(data), secrets)
+}
+
+// scan is Scan, given data lower-cased.
+func scan(data, lower []byte, secrets []string) error {
 	var found []string
 	report := func(what string, at int) {
 		found = append(found, fmt.Sprintf("%s at line %d", what, bytes.Count(data[:at], []byte("\n"))+1))
