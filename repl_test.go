@@ -416,16 +416,24 @@ func TestREPL_HistoryAcrossSessions(t *testing.T) {
 	}
 }
 
-// TestREPL_Guard runs the REPL against a service started apart (as a
-// remote hub would be): closing a group's connections asks first, naming
-// the hub, the endpoint and how many connections it closes; "n" cancels,
-// "y" goes on, and .guard off stops asking.
-func TestREPL_Guard(t *testing.T) {
+// listenApart starts a Web PubSub service apart from the REPL, which
+// then treats it as a remote hub.
+func listenApart(t *testing.T) *service.Server {
+	t.Helper()
 	server, err := service.Listen("127.0.0.1:0", service.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { server.Close(context.Background()) })
+	return server
+}
+
+// TestREPL_Guard runs the REPL against a service started apart (as a
+// remote hub would be): closing a group's connections asks first, naming
+// the hub, the endpoint and how many connections it closes; "n" cancels,
+// "y" goes on, and .guard off stops asking.
+func TestREPL_Guard(t *testing.T) {
+	server := listenApart(t)
 	r := startREPL(t, "--connection-string", server.ConnectionString, "--hub", "chat")
 	host := strings.TrimPrefix(server.URL, "http://")
 	prompt := "chat@" + host + "> "
@@ -482,11 +490,7 @@ func TestREPL_Guard(t *testing.T) {
 
 // TestREPL_Yes checks that --yes turns the guard off from the start.
 func TestREPL_Yes(t *testing.T) {
-	server, err := service.Listen("127.0.0.1:0", service.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { server.Close(context.Background()) })
+	server := listenApart(t)
 	r := startREPL(t, "--connection-string", server.ConnectionString, "--yes", "--no-history")
 	prompt := "hub@" + strings.TrimPrefix(server.URL, "http://") + "> "
 	r.expect(prompt)
