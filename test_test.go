@@ -5,12 +5,17 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -305,31 +310,45 @@ func BenchmarkTestReplay100(b *testing.B) {
 
 // pairedOverhead runs live and record b.N times each, in pairs whose order
 // alternates (so that the load of the machine weighs on both alike), and
-// reports the medians and the median of the pairs' ratios.
-func pairedOverhead(b *testing.B, run func(record bool) time.Duration) {
-	var live, record []time.Duration
-	var ratios []float64
+// reports the medians of wall and CPU time and the medians of the pairs'
+// ratios. run returns the wall and CPU time of one run.
+func pairedOverhead(b *testing.B, run func(record bool) (wall, cpu time.Duration)) {
+	var live, record, liveCPU, recordCPU []time.Duration
+	var ratios, cpuRatios []float64
 	for i := 0; b.Loop(); i++ {
-		var l, r time.Duration
+		var l, r, lc, rc time.Duration
 		if i%2 == 0 {
-			l, r = run(false), run(true)
+			l, lc = run(false)
+			r, rc = run(true)
 		} else {
-			r, l = run(true), run(false)
+			r, rc = run(true)
+			l, lc = run(false)
 		}
-		live, record = append(live, l), append(record, r)
-		ratios = append(ratios, float64(r)/float64(l))
+		live, record, liveCPU, recordCPU = append(live, l), append(record, r), append(liveCPU, lc), append(recordCPU, rc)
+		ratios, cpuRatios = append(ratios, float64(r)/float64(l)), append(cpuRatios, float64(rc)/float64(lc))
 	}
 	slices.Sort(ratios)
+	slices.Sort(cpuRatios)
 	b.ReportMetric(ms(median(live)), "live-ms")
 	b.ReportMetric(ms(median(record)), "record-ms")
 	b.ReportMetric(ratios[len(ratios)/2], "record/live")
+	b.ReportMetric(ms(median(liveCPU)), "live-cpu-ms")
+	b.ReportMetric(ms(median(recordCPU)), "record-cpu-ms")
+	b.ReportMetric(cpuRatios[len(cpuRatios)/2], "record/live-cpu")
+}
+
+// processCPU returns the CPU time this process has used.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // BenchmarkTestRecordOverhead runs the same 100 calls live and recording
 // (the fixture written included) against an embedded service in the same
 // process: the worst case for recording, whose fixed cost (redacting,
 // scanning and writing the file) weighs most against calls that cost
-// almost nothing.
+// almost nothing. Its CPU time includes the service's.
 func BenchmarkTestRecordOverhead(b *testing.B) {
 	srv, err := service.Listen("127.0.0.1:0", service.Options{})
 	if err != nil {
@@ -338,20 +357,22 @@ func BenchmarkTestRecordOverhead(b *testing.B) {
 	defer srv.Close(context.Background())
 	dir := b.TempDir()
 	benchFile(b, dir, 100, srv.ConnectionString)
-	pairedOverhead(b, func(record bool) time.Duration {
+	pairedOverhead(b, func(record bool) (time.Duration, time.Duration) {
 		opts := luatest.Options{Target: engine.Target{ConnectionString: srv.ConnectionString}, Live: !record, Record: record, Stdout: io.Discard}
-		start := time.Now()
+		start, cpu := time.Now(), processCPU()
 		if _, err := luatest.Run(context.Background(), []string{dir}, opts); err != nil {
 			b.Fatal(err)
 		}
-		return time.Since(start)
+		return time.Since(start), processCPU() - cpu
 	})
 }
 
 // BenchmarkTestRecordOverheadProcess runs `wps test --live` and `wps test
 // --record` of the same 100 calls as whole processes against a service in
 // another process (this one), as an operator records against a hub
-// (target: recording adds no more than 10%).
+// (target: recording adds no more than 10%): on loopback, where a call
+// costs almost nothing, and through a proxy that adds 1 ms to each call,
+// as a hub in the same region would.
 func BenchmarkTestRecordOverheadProcess(b *testing.B) {
 	bin := buildWPS(b)
 	srv, err := service.Listen("127.0.0.1:0", service.Options{})
@@ -359,14 +380,23 @@ func BenchmarkTestRecordOverheadProcess(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer srv.Close(context.Background())
-	dir := b.TempDir()
-	file := benchFile(b, dir, 100, srv.ConnectionString)
-	pairedOverhead(b, func(record bool) time.Duration {
-		mode := "--live"
-		if record {
-			mode = "--record"
-		}
-		wall, _ := runProcess(b, bin, "test", mode, "--connection-string", srv.ConnectionString, file)
-		return wall
-	})
+	target, _ := url.Parse(srv.URL)
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(time.Millisecond)
+		httputil.NewSingleHostReverseProxy(target).ServeHTTP(w, r)
+	}))
+	defer proxy.Close()
+	for _, c := range []struct{ name, endpoint string }{{"loopback", srv.URL}, {"1ms", proxy.URL}} {
+		b.Run(c.name, func(b *testing.B) {
+			cs := strings.Replace(srv.ConnectionString, srv.URL, c.endpoint, 1)
+			file := benchFile(b, b.TempDir(), 100, cs)
+			pairedOverhead(b, func(record bool) (time.Duration, time.Duration) {
+				mode := "--live"
+				if record {
+					mode = "--record"
+				}
+				return runProcess(b, bin, "test", mode, "--connection-string", cs, file)
+			})
+		})
+	}
 }
