@@ -138,17 +138,22 @@ func (h *history) add(line string, continuation bool) (bool, error) {
 	if !keepInHistory(check) {
 		return false, nil
 	}
-	if h == nil || line == h.last {
+	if h == nil || h.f == nil || line == h.last {
 		return true, nil
 	}
 	h.last = line
-	_, err := h.f.WriteString(line + "\n")
-	return true, err
+	if _, err := h.f.WriteString(line + "\n"); err != nil {
+		// Say it once, not at every line.
+		h.f.Close()
+		h.f = nil
+		return true, fmt.Errorf("writing the history to %s: %w; history is off for this session", h.path, err)
+	}
+	return true, nil
 }
 
 // close closes the file.
 func (h *history) close() error {
-	if h == nil {
+	if h == nil || h.f == nil {
 		return nil
 	}
 	return h.f.Close()

@@ -105,7 +105,11 @@ func (r *repl) runTerminal(ctx context.Context) (int, error) {
 			unrecorded = strings.HasPrefix(text, " ") || strings.HasPrefix(text, "\t")
 		}
 		if !unrecorded {
-			if kept, _ := t.history.add(text, len(r.pending) > 0); kept {
+			kept, err := t.history.add(text, len(r.pending) > 0)
+			if err != nil {
+				t.printError("wps repl: " + err.Error())
+			}
+			if kept {
 				t.line.AppendHistory(text)
 			}
 		}
