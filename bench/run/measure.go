@@ -180,11 +180,15 @@ func report(w io.Writer, results []*result, delivered, wantDelivered int) {
 	}
 	fmt.Fprintf(w, "Messages delivered to the hub's client: %d of %d\n", delivered, wantDelivered)
 
-	wps, node := results[0], findResult(results, "node")
+	wps, node, bare := results[0], findResult(results, "node"), findResult(results, "gosend")
 	wpsMedian := median(millis(wps.walls))
 	wpsPeak := slices.Max(wps.peakKB)
 	fmt.Fprintln(w)
 	verdict(w, fmt.Sprintf("wps run median wall time %.1f ms", wpsMedian), wpsMedian <= float64(targetMedian/time.Millisecond), fmt.Sprintf("<= %d ms", targetMedian/time.Millisecond))
+	if bare != nil {
+		ratio := wpsMedian / median(millis(bare.walls))
+		verdict(w, fmt.Sprintf("wps run/bare Go median wall time %.2fx", ratio), ratio <= targetGoRatio, fmt.Sprintf("<= %.1fx", targetGoRatio))
+	}
 	verdict(w, fmt.Sprintf("wps run peak RSS %.1f MiB", float64(wpsPeak)/1024), wpsPeak <= targetPeakKB, fmt.Sprintf("<= %d MiB", targetPeakKB/1024))
 	if node != nil {
 		timeRatio := median(millis(node.walls)) / wpsMedian
