@@ -277,7 +277,11 @@ func LookupClass(name string) (Class, bool) {
 // ("" for the globals), keyed by name.
 func functionTable(L *lua.LState, module string) *lua.LTable {
 	t := L.NewTable()
-	for _, f := range Functions() {
+	// Every run builds these tables, so read the registry in place rather
+	// than through Functions, which copies and sorts it.
+	registry.mu.Lock()
+	defer registry.mu.Unlock()
+	for _, f := range registry.functions {
 		if f.Module == module {
 			t.RawSetString(f.Name, f.luaFunction(L))
 		}

@@ -10,35 +10,48 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 )
 
-// Built-in redactions, applied to the whole encoded fixture, case
-// insensitively. None of them can match a quote or a backslash, so none can
-// break the JSON around the values it rewrites.
-var (
+// redactions are the built-in redactions, applied to the whole encoded
+// fixture, case insensitively. None of them can match a quote or a
+// backslash, so none can break the JSON around the values it rewrites.
+type redactions struct {
 	// A connection string with a key: Endpoint=...;AccessKey=...;Version=1.0;
-	connectionString = regexp.MustCompile(`(?i)endpoint=[^"\s\\]*?access_?key=[^"\s\\;]*(?:;[a-z_]+=[^"\s\\;]*)*;?`)
+	connectionString *regexp.Regexp
 	// The value of AccessKey= (and the Azure names for the same thing),
 	// raw or URL-escaped.
-	accessKeyValue = regexp.MustCompile(`(?i)((?:shared)?access_?key|account_?key)(=|%3d)[^;&"\s\\]*`)
+	accessKeyValue *regexp.Regexp
 	// A bearer credential, in a header or escaped in a URL.
-	bearerValue = regexp.MustCompile(`(?i)(bearer(?:\s+|%20|\+))[A-Za-z0-9._~+/=%-]+`)
+	bearerValue *regexp.Regexp
 	// Token-bearing query parameters.
-	tokenParam = regexp.MustCompile(`(?i)((?:access_token|awps_reconnection_token)(?:=|%3d))[^&"\s\\#]*`)
+	tokenParam *regexp.Regexp
 	// JSON members holding a token or a key, as stored (in a JSON body)
 	// and escaped inside a string (in a text body or a variable).
-	secretMember        = regexp.MustCompile(`(?i)("` + secretNames + `"\s*:\s*")(?:[^"\\]|\\.)*"`)
-	escapedSecretMember = regexp.MustCompile(`(?i)(\\"` + secretNames + `\\"\s*:\s*\\")(?:[^"\\]|\\[^"])*\\"`)
-)
+	secretMember, escapedSecretMember *regexp.Regexp
+}
+
+// builtin returns the built-in redactions, compiled on first use rather
+// than at the start of every wps command.
+var builtin = sync.OnceValue(func() *redactions {
+	return &redactions{
+		connectionString:    regexp.MustCompile(`(?i)endpoint=[^"\s\\]*?access_?key=[^"\s\\;]*(?:;[a-z_]+=[^"\s\\;]*)*;?`),
+		accessKeyValue:      regexp.MustCompile(`(?i)((?:shared)?access_?key|account_?key)(=|%3d)[^;&"\s\\]*`),
+		bearerValue:         regexp.MustCompile(`(?i)(bearer(?:\s+|%20|\+))[A-Za-z0-9._~+/=%-]+`),
+		tokenParam:          regexp.MustCompile(`(?i)((?:access_token|awps_reconnection_token)(?:=|%3d))[^&"\s\\#]*`),
+		secretMember:        regexp.MustCompile(`(?i)("` + secretNames + `"\s*:\s*")(?:[^"\\]|\\.)*"`),
+		escapedSecretMember: regexp.MustCompile(`(?i)(\\"` + secretNames + `\\"\s*:\s*\\")(?:[^"\\]|\\[^"])*\\"`),
+	}
+})
 
 const secretNames = `(?:token|access_?token|access_?key|primary_?key|secondary_?key|(?:primary_?|secondary_?)?connection_?string)`
 
 // redactText redacts access tokens, keys, bearer values and JWTs in a
 // message, for reports that quote a request.
 func redactText(s string) string {
-	s = tokenParam.ReplaceAllString(s, "${1}"+Placeholder)
-	s = accessKeyValue.ReplaceAllString(s, "${1}${2}"+Placeholder)
-	s = bearerValue.ReplaceAllString(s, "${1}"+Placeholder)
+	s = builtin().tokenParam.ReplaceAllString(s, "${1}"+Placeholder)
+	s = builtin().accessKeyValue.ReplaceAllString(s, "${1}${2}"+Placeholder)
+	s = builtin().bearerValue.ReplaceAllString(s, "${1}"+Placeholder)
 	return string(replaceRanges([]byte(s), findJWTs([]byte(s)), []byte(Placeholder)))
 }
 
@@ -146,24 +159,24 @@ func (r *redactor) apply(data []byte, hosts []string) (redacted, lower []byte, r
 		risky = true
 	}
 	if has("endpoint=") {
-		data = connectionString.ReplaceAll(data, ph)
+		data = builtin().connectionString.ReplaceAll(data, ph)
 		changed()
 	}
 	if has("key=", "key%3d") {
-		data = accessKeyValue.ReplaceAll(data, []byte("${1}${2}"+Placeholder))
+		data = builtin().accessKeyValue.ReplaceAll(data, []byte("${1}${2}"+Placeholder))
 		changed()
 	}
 	if has("bearer") {
-		data = bearerValue.ReplaceAll(data, []byte("${1}"+Placeholder))
+		data = builtin().bearerValue.ReplaceAll(data, []byte("${1}"+Placeholder))
 		changed()
 	}
 	if has("_token=", "_token%3d") {
-		data = tokenParam.ReplaceAll(data, []byte("${1}"+Placeholder))
+		data = builtin().tokenParam.ReplaceAll(data, []byte("${1}"+Placeholder))
 		changed()
 	}
 	if has("token", "key", "string") {
-		data = secretMember.ReplaceAll(data, []byte(`${1}`+Placeholder+`"`))
-		data = escapedSecretMember.ReplaceAll(data, []byte(`${1}`+Placeholder+`\"`))
+		data = builtin().secretMember.ReplaceAll(data, []byte(`${1}`+Placeholder+`"`))
+		data = builtin().escapedSecretMember.ReplaceAll(data, []byte(`${1}`+Placeholder+`\"`))
 		changed()
 	}
 	if jwts := findJWTs(data); len(jwts) > 0 {
@@ -335,14 +348,14 @@ func scan(data, lower []byte, secrets []string) error {
 	}
 	// The patterns run only where their literal part occurs.
 	if bytes.Contains(lower, []byte("key=")) || bytes.Contains(lower, []byte("key%3d")) {
-		for _, m := range accessKeyValue.FindAllSubmatchIndex(data, -1) {
+		for _, m := range builtin().accessKeyValue.FindAllSubmatchIndex(data, -1) {
 			if value := data[m[5]:m[1]]; len(value) > 0 && !bytes.EqualFold(value, []byte(Placeholder)) {
 				report("an access key value", m[0])
 			}
 		}
 	}
 	if bytes.Contains(lower, []byte("bearer")) {
-		for _, m := range bearerValue.FindAllSubmatchIndex(data, -1) {
+		for _, m := range builtin().bearerValue.FindAllSubmatchIndex(data, -1) {
 			if value := data[m[3]:m[1]]; !bytes.EqualFold(value, []byte(Placeholder)) {
 				report("a bearer value", m[0])
 			}
