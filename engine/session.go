@@ -136,7 +136,7 @@ func (s *Session) lookupPath(path string) lua.LValue {
 	var value lua.LValue = s.L.G.Global
 	for _, name := range strings.Split(path, ".") {
 		t, ok := value.(*lua.LTable)
-		if !ok || !isIdentifier(name) {
+		if !ok || !luaapi.IsName(name) {
 			return lua.LNil
 		}
 		value = t.RawGetString(name)
@@ -181,23 +181,10 @@ func (s *Session) methods(value lua.LValue, base, partial string) []string {
 func keysWithPrefix(t *lua.LTable, base, partial string) []string {
 	var names []string
 	t.ForEach(func(k, _ lua.LValue) {
-		if key, ok := k.(lua.LString); ok && isIdentifier(string(key)) && strings.HasPrefix(string(key), partial) {
+		if key, ok := k.(lua.LString); ok && luaapi.IsName(string(key)) && strings.HasPrefix(string(key), partial) {
 			names = append(names, base+string(key))
 		}
 	})
 	sort.Strings(names)
 	return names
-}
-
-// isIdentifier reports whether s is a Lua name.
-func isIdentifier(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i, r := range s {
-		if r != '_' && !(r >= 'a' && r <= 'z') && !(r >= 'A' && r <= 'Z') && !(i > 0 && r >= '0' && r <= '9') {
-			return false
-		}
-	}
-	return true
 }

@@ -363,7 +363,7 @@ func (in *inspector) table(t *lua.LTable, depth int) string {
 
 // key renders a table key: name for identifiers, [value] otherwise.
 func (in *inspector) key(k lua.LValue, depth int) string {
-	if s, ok := k.(lua.LString); ok && identifier.MatchString(string(s)) {
+	if s, ok := k.(lua.LString); ok && IsName(string(s)) {
 		return string(s)
 	}
 	return "[" + in.value(k, depth+1) + "]"
@@ -417,4 +417,28 @@ func sortedKeys(t *lua.LTable) []lua.LValue {
 		return a.Type().String()+a.String() < b.Type().String()+b.String()
 	})
 	return keys
+}
+
+// IsName reports whether s is a Lua name, one that may follow a dot (t.name):
+// a letter or _, then letters, digits or _, and not a reserved word. Printing
+// (inspect, JSON paths, test reports) and completion use it to choose
+// between t.name and t["some key"].
+func IsName(s string) bool {
+	if s == "" || reservedWords[s] {
+		return false
+	}
+	for i, r := range s {
+		if r != '_' && !('a' <= r && r <= 'z') && !('A' <= r && r <= 'Z') && !(i > 0 && '0' <= r && r <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// reservedWords are Lua 5.1's keywords, which cannot be names.
+var reservedWords = map[string]bool{
+	"and": true, "break": true, "do": true, "else": true, "elseif": true, "end": true,
+	"false": true, "for": true, "function": true, "if": true, "in": true, "local": true,
+	"nil": true, "not": true, "or": true, "repeat": true, "return": true, "then": true,
+	"true": true, "until": true, "while": true,
 }

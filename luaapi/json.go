@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"regexp"
 	"sort"
 	"strconv"
 	"unicode/utf8"
@@ -289,13 +288,10 @@ func (e *jsonEncoder) encodeObject(t *lua.LTable, path string, depth int) error 
 	return nil
 }
 
-// identifier matches the names Lua accepts after a dot.
-var identifier = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-
 // pathKey renders one step of a path to an object member: .name, or
 // ["some key"] when the name is not an identifier.
 func pathKey(name string) string {
-	if identifier.MatchString(name) {
+	if IsName(name) {
 		return "." + name
 	}
 	return "[" + strconv.Quote(name) + "]"

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"wps/luaapi"
 )
 
 // This file holds the assert table of test files: luassert's names as
@@ -427,24 +429,12 @@ func tableKeys(a, b *lua.LTable) []lua.LValue {
 // keyPath renders a table key as a path step: .name or [2] or ["a b"].
 func keyPath(k lua.LValue) string {
 	if s, ok := k.(lua.LString); ok {
-		if isIdentifier(string(s)) {
+		if luaapi.IsName(string(s)) {
 			return "." + string(s)
 		}
 		return "[" + show(s) + "]"
 	}
 	return "[" + show(k) + "]"
-}
-
-func isIdentifier(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i, r := range s {
-		if r != '_' && !(r >= 'a' && r <= 'z') && !(r >= 'A' && r <= 'Z') && !(i > 0 && r >= '0' && r <= '9') {
-			return false
-		}
-	}
-	return true
 }
 
 // show renders a value for a report: strings quoted, tables shown
@@ -504,7 +494,7 @@ func writeValue(b *strings.Builder, v lua.LValue, depth int, seen map[*lua.LTabl
 	}
 	for _, k := range tableKeys(t, t)[n:] {
 		sep()
-		if s, isString := k.(lua.LString); isString && isIdentifier(string(s)) {
+		if s, isString := k.(lua.LString); isString && luaapi.IsName(string(s)) {
 			b.WriteString(string(s))
 		} else {
 			b.WriteString("[")
