@@ -108,8 +108,8 @@ func (r *Recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp.Body = io.NopCloser(bytes.NewReader(respBody))
 	u := *req.URL
 	in := &Interaction{
-		Method: req.Method, URL: &u, RequestHeader: req.Header.Clone(), RequestBody: body,
-		StatusCode: resp.StatusCode, ResponseHeader: resp.Header.Clone(), ResponseBody: respBody,
+		Method: req.Method, URL: &u, RequestHeader: maskHeaders(req.Header), RequestBody: body,
+		StatusCode: resp.StatusCode, ResponseHeader: maskHeaders(resp.Header), ResponseBody: respBody,
 	}
 	r.mu.Lock()
 	r.interactions[slot] = in
@@ -154,8 +154,6 @@ func (r *Recorder) Bytes() ([]byte, error) {
 		u.Host = PlaceholderHost
 		u.User = nil
 		c.URL = &u
-		c.RequestHeader = maskHeaders(in.RequestHeader)
-		c.ResponseHeader = maskHeaders(in.ResponseHeader)
 		f.Interactions = append(f.Interactions, c)
 	}
 	hosts := slices.Collect(maps.Keys(r.hosts))

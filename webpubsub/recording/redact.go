@@ -13,45 +13,41 @@ import (
 	"sync"
 )
 
-// redactions are the built-in redactions, applied to the whole encoded
-// fixture, case insensitively. None of them can match a quote or a
-// backslash, so none can break the JSON around the values it rewrites.
-type redactions struct {
+// The built-in redactions, applied to the whole encoded fixture, case
+// insensitively. None of them can match a quote or a backslash, so none can
+// break the JSON around the values it rewrites. Each is compiled on first
+// use: most fixtures need none of them, and compiling them costs more than
+// recording a hundred calls.
+var (
 	// A connection string with a key: Endpoint=...;AccessKey=...;Version=1.0;
-	connectionString *regexp.Regexp
+	connectionString = lazyRegexp(`(?i)endpoint=[^"\s\\]*?access_?key=[^"\s\\;]*(?:;[a-z_]+=[^"\s\\;]*)*;?`)
 	// The value of AccessKey= (and the Azure names for the same thing),
 	// raw or URL-escaped.
-	accessKeyValue *regexp.Regexp
+	accessKeyValue = lazyRegexp(`(?i)((?:shared)?access_?key|account_?key)(=|%3d)[^;&"\s\\]*`)
 	// A bearer credential, in a header or escaped in a URL.
-	bearerValue *regexp.Regexp
+	bearerValue = lazyRegexp(`(?i)(bearer(?:\s+|%20|\+))[A-Za-z0-9._~+/=%-]+`)
 	// Token-bearing query parameters.
-	tokenParam *regexp.Regexp
+	tokenParam = lazyRegexp(`(?i)((?:access_token|awps_reconnection_token)(?:=|%3d))[^&"\s\\#]*`)
 	// JSON members holding a token or a key, as stored (in a JSON body)
 	// and escaped inside a string (in a text body or a variable).
-	secretMember, escapedSecretMember *regexp.Regexp
-}
+	secretMember        = lazyRegexp(`(?i)("` + secretNames + `"\s*:\s*")(?:[^"\\]|\\.)*"`)
+	escapedSecretMember = lazyRegexp(`(?i)(\\"` + secretNames + `\\"\s*:\s*\\")(?:[^"\\]|\\[^"])*\\"`)
+)
 
-// builtin returns the built-in redactions, compiled on first use rather
-// than at the start of every wps command.
-var builtin = sync.OnceValue(func() *redactions {
-	return &redactions{
-		connectionString:    regexp.MustCompile(`(?i)endpoint=[^"\s\\]*?access_?key=[^"\s\\;]*(?:;[a-z_]+=[^"\s\\;]*)*;?`),
-		accessKeyValue:      regexp.MustCompile(`(?i)((?:shared)?access_?key|account_?key)(=|%3d)[^;&"\s\\]*`),
-		bearerValue:         regexp.MustCompile(`(?i)(bearer(?:\s+|%20|\+))[A-Za-z0-9._~+/=%-]+`),
-		tokenParam:          regexp.MustCompile(`(?i)((?:access_token|awps_reconnection_token)(?:=|%3d))[^&"\s\\#]*`),
-		secretMember:        regexp.MustCompile(`(?i)("` + secretNames + `"\s*:\s*")(?:[^"\\]|\\.)*"`),
-		escapedSecretMember: regexp.MustCompile(`(?i)(\\"` + secretNames + `\\"\s*:\s*\\")(?:[^"\\]|\\[^"])*\\"`),
-	}
-})
+// lazyRegexp returns a function that compiles pattern on its first call
+// and returns the same *regexp.Regexp from then on.
+func lazyRegexp(pattern string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(pattern) })
+}
 
 const secretNames = `(?:token|access_?token|access_?key|primary_?key|secondary_?key|(?:primary_?|secondary_?)?connection_?string)`
 
 // redactText redacts access tokens, keys, bearer values and JWTs in a
 // message, for reports that quote a request.
 func redactText(s string) string {
-	s = builtin().tokenParam.ReplaceAllString(s, "${1}"+Placeholder)
-	s = builtin().accessKeyValue.ReplaceAllString(s, "${1}${2}"+Placeholder)
-	s = builtin().bearerValue.ReplaceAllString(s, "${1}"+Placeholder)
+	s = tokenParam().ReplaceAllString(s, "${1}"+Placeholder)
+	s = accessKeyValue().ReplaceAllString(s, "${1}${2}"+Placeholder)
+	s = bearerValue().ReplaceAllString(s, "${1}"+Placeholder)
 	return string(replaceRanges([]byte(s), findJWTs([]byte(s)), []byte(Placeholder)))
 }
 
@@ -159,24 +155,24 @@ func (r *redactor) apply(data []byte, hosts []string) (redacted, lower []byte, r
 		risky = true
 	}
 	if has("endpoint=") {
-		data = builtin().connectionString.ReplaceAll(data, ph)
+		data = connectionString().ReplaceAll(data, ph)
 		changed()
 	}
 	if has("key=", "key%3d") {
-		data = builtin().accessKeyValue.ReplaceAll(data, []byte("${1}${2}"+Placeholder))
+		data = accessKeyValue().ReplaceAll(data, []byte("${1}${2}"+Placeholder))
 		changed()
 	}
 	if has("bearer") {
-		data = builtin().bearerValue.ReplaceAll(data, []byte("${1}"+Placeholder))
+		data = bearerValue().ReplaceAll(data, []byte("${1}"+Placeholder))
 		changed()
 	}
 	if has("_token=", "_token%3d") {
-		data = builtin().tokenParam.ReplaceAll(data, []byte("${1}"+Placeholder))
+		data = tokenParam().ReplaceAll(data, []byte("${1}"+Placeholder))
 		changed()
 	}
 	if has("token", "key", "string") {
-		data = builtin().secretMember.ReplaceAll(data, []byte(`${1}`+Placeholder+`"`))
-		data = builtin().escapedSecretMember.ReplaceAll(data, []byte(`${1}`+Placeholder+`\"`))
+		data = secretMember().ReplaceAll(data, []byte(`${1}`+Placeholder+`"`))
+		data = escapedSecretMember().ReplaceAll(data, []byte(`${1}`+Placeholder+`\"`))
 		changed()
 	}
 	if jwts := findJWTs(data); len(jwts) > 0 {
@@ -197,11 +193,40 @@ func (r *redactor) apply(data []byte, hosts []string) (redacted, lower []byte, r
 		if h == "" || strings.EqualFold(h, PlaceholderHost) || !has(strings.ToLower(h)) {
 			continue
 		}
-		re := regexp.MustCompile("(?i)" + regexp.QuoteMeta(h))
-		data = re.ReplaceAll(data, []byte(PlaceholderHost))
+		data = replaceHost(data, h)
 		changed()
 	}
 	return data, lower, risky
+}
+
+// replaceHost replaces every occurrence of host in data by PlaceholderHost,
+// comparing ASCII letters without case, as host names compare.
+func replaceHost(data []byte, host string) []byte {
+	lower := bytes.Map(func(r rune) rune {
+		if 'A' <= r && r <= 'Z' {
+			return r + 'a' - 'A'
+		}
+		return r
+	}, data)
+	if len(lower) != len(data) { // invalid UTF-8 was rewritten: fall back
+		return regexp.MustCompile("(?i)"+regexp.QuoteMeta(host)).ReplaceAll(data, []byte(PlaceholderHost))
+	}
+	needle := []byte(strings.ToLower(host))
+	var out []byte
+	last := 0
+	for {
+		i := bytes.Index(lower[last:], needle)
+		if i < 0 {
+			break
+		}
+		out = append(out, data[last:last+i]...)
+		out = append(out, PlaceholderHost...)
+		last += i + len(needle)
+	}
+	if out == nil {
+		return data
+	}
+	return append(out, data[last:]...)
 }
 
 // replaceMatches replaces each match of re in data, or only its first
@@ -247,26 +272,32 @@ var inRun = func() (t [256]bool) {
 	return t
 }()
 
-// dottedRuns returns the byte ranges of the runs of base64url characters
-// and dots at least 10 long: where a JWT may be. It is the regular
-// expression [A-Za-z0-9_.-]{10,}, written out because it runs over every
-// byte of every fixture.
-func dottedRuns(data []byte) [][2]int {
-	var out [][2]int
-	start := -1
+// dottedRuns calls f with the byte range of each run of base64url
+// characters and dots at least 10 long in data, and at least two dots: where
+// a JWT may be. It is the regular expression [A-Za-z0-9_.-]{10,}, written
+// out because it runs over every byte of every fixture, and it collects
+// nothing, as a fixture holds thousands of such runs and almost no JWT.
+func dottedRuns(data []byte, f func(start, end int)) {
+	start, dots := -1, 0
 	for i := 0; i <= len(data); i++ {
 		in := i < len(data) && inRun[data[i]]
 		switch {
 		case in && start < 0:
-			start = i
-		case !in && start >= 0:
-			if i-start >= 10 {
-				out = append(out, [2]int{start, i})
+			start, dots = i, 0
+			if data[i] == '.' {
+				dots++
+			}
+		case in:
+			if data[i] == '.' {
+				dots++
+			}
+		case start >= 0:
+			if i-start >= 10 && dots >= 2 {
+				f(start, i)
 			}
 			start = -1
 		}
 	}
-	return out
 }
 
 // findJWTs returns the byte ranges of everything in data shaped like a
@@ -274,10 +305,8 @@ func dottedRuns(data []byte) [][2]int {
 // object with an "alg" member.
 func findJWTs(data []byte) [][2]int {
 	var out [][2]int
-	for _, run := range dottedRuns(data) {
-		if bytes.Count(data[run[0]:run[1]], []byte(".")) < 2 {
-			continue
-		}
+	dottedRuns(data, func(start, end int) {
+		run := [2]int{start, end}
 		segs := bytes.Split(data[run[0]:run[1]], []byte("."))
 		offsets := make([]int, len(segs))
 		at := run[0]
@@ -299,10 +328,12 @@ func findJWTs(data []byte) [][2]int {
 				}
 			}
 		}
-	}
+	})
 	return out
 }
 
+// isJWTHeader reports whether seg is the base64url of a JSON object with an
+// "alg" member, a JWT's header.
 func isJWTHeader(seg []byte) bool {
 	raw, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(string(seg), "="))
 	if err != nil {
@@ -348,14 +379,14 @@ func scan(data, lower []byte, secrets []string) error {
 	}
 	// The patterns run only where their literal part occurs.
 	if bytes.Contains(lower, []byte("key=")) || bytes.Contains(lower, []byte("key%3d")) {
-		for _, m := range builtin().accessKeyValue.FindAllSubmatchIndex(data, -1) {
+		for _, m := range accessKeyValue().FindAllSubmatchIndex(data, -1) {
 			if value := data[m[5]:m[1]]; len(value) > 0 && !bytes.EqualFold(value, []byte(Placeholder)) {
 				report("an access key value", m[0])
 			}
 		}
 	}
 	if bytes.Contains(lower, []byte("bearer")) {
-		for _, m := range builtin().bearerValue.FindAllSubmatchIndex(data, -1) {
+		for _, m := range bearerValue().FindAllSubmatchIndex(data, -1) {
 			if value := data[m[3]:m[1]]; !bytes.EqualFold(value, []byte(Placeholder)) {
 				report("a bearer value", m[0])
 			}
