@@ -76,7 +76,20 @@ func NewRecorder(opts RecordOptions) (*Recorder, error) {
 // response. A request that gets no response is not recorded.
 func (r *Recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	var body []byte
-	if req.Body != nil && req.Body != http.NoBody {
+	switch {
+	case req.Body == nil || req.Body == http.NoBody:
+	case req.GetBody != nil:
+		// The body can be read again: read a copy, and leave req as it is.
+		rc, err := req.GetBody()
+		if err != nil {
+			return nil, err
+		}
+		body, err = io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			return nil, err
+		}
+	default:
 		var err error
 		body, err = io.ReadAll(req.Body)
 		req.Body.Close()
