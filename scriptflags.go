@@ -23,6 +23,9 @@ type scriptFlags struct {
 	sandbox          bool
 	timeout          time.Duration
 	maxMemory        sizeFlag
+	// fs is the command's flag set, whose name and flags the engine
+	// passes to flags.parse for its messages.
+	fs *flag.FlagSet
 }
 
 // sandboxHelp says what --sandbox does and does not promise; run's --help
@@ -39,7 +42,7 @@ the hub is not limited`
 // --timeout limits in this command (a script, an evaluation, a test) and
 // defaultTimeout is its default.
 func addScriptFlags(fs *flag.FlagSet, timeoutHelp string, defaultTimeout time.Duration) *scriptFlags {
-	f := &scriptFlags{timeout: defaultTimeout}
+	f := &scriptFlags{timeout: defaultTimeout, fs: fs}
 	fs.StringVar(&f.connectionString, "connection-string", "", "connection `string` of the default client's service\n(default $WEBPUBSUB_CONNECTION_STRING, else the embedded service)")
 	fs.StringVar(&f.hub, "hub", "", "`name` of the default client's hub (default $WEBPUBSUB_HUB, else \"hub\")")
 	fs.StringVar(&f.logLevel, "log-level", "info", "lowest `level` of log lines on stderr: debug, info, warn or error;\ndebug also logs each HTTP request and response, redacted")
@@ -76,6 +79,8 @@ func (f *scriptFlags) engineOptions(stdout, stderr io.Writer) (engine.Options, e
 	if maxMemory == 0 {
 		maxMemory = -1 // no limit
 	}
+	var hostFlags []string
+	f.fs.VisitAll(func(fl *flag.Flag) { hostFlags = append(hostFlags, fl.Name) })
 	return engine.Options{
 		Target:        target,
 		Sandbox:       f.sandbox,
@@ -84,6 +89,8 @@ func (f *scriptFlags) engineOptions(stdout, stderr io.Writer) (engine.Options, e
 		Stderr:        stderr,
 		MaxMemory:     maxMemory,
 		MaxMemoryName: "--max-memory",
+		Host:          "wps " + f.fs.Name(),
+		HostFlags:     hostFlags,
 	}, nil
 }
 

@@ -58,6 +58,11 @@ type Options struct {
 	// Setup, if set, runs on every new state after the wps surface is
 	// installed, for a runner's own globals. An error fails the run.
 	Setup func(L *lua.LState) error
+	// Host names the command running scripts (e.g. "wps run") and
+	// HostFlags are its own flags, so that flags.parse can tell a user
+	// who gives one after the script's name where it belongs.
+	Host      string
+	HostFlags []string
 	// StopGrace is how long a script whose context has ended may take to
 	// stop before the engine gives up on it (see Error.HardStop); 0 means
 	// DefaultStopGrace.
@@ -169,7 +174,10 @@ func (e *Engine) newState(ctx context.Context, opts RunOptions) (*lua.LState, *l
 		Logger:     logger,
 		Stderr:     e.opts.Stderr,
 	})
-	luaapi.Open(L, luaapi.Options{Logger: logger, LookupEnv: e.lookupEnv(), Args: opts.Args, WPS: wps})
+	luaapi.Open(L, luaapi.Options{
+		Logger: logger, LookupEnv: e.lookupEnv(), Args: opts.Args, WPS: wps,
+		Host: e.opts.Host, HostFlags: e.opts.HostFlags,
+	})
 	for _, setup := range []func(*lua.LState) error{e.opts.Setup, opts.Setup} {
 		if setup == nil {
 			continue

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -196,8 +197,8 @@ func parseFlags(L *lua.LState, argv []string, spec map[string]flagKind) (*lua.LT
 		}
 		name, value, hasValue := strings.Cut(word[2:], "=")
 		kind, known := spec[name]
-		if !known && wpsRunFlags[name] {
-			return nil, nil, fmt.Errorf("unknown flag --%s: it is a flag of wps run, so it goes before the script's name", name)
+		if host := helpers(L); !known && slices.Contains(host.hostFlags, name) {
+			return nil, nil, fmt.Errorf("unknown flag --%s: it is a flag of %s, so it goes before the script's name", name, host.host)
 		}
 		if !known {
 			return nil, nil, fmt.Errorf("unknown flag --%s", name)
@@ -273,11 +274,4 @@ func printUsage(a args, usage string) {
 	L.Push(print)
 	L.Push(lua.LString(usage))
 	L.Call(1, 0)
-}
-
-// wpsRunFlags are the flags of wps run itself, which a script never sees when
-// they come before its name: given after it, they are a mistake worth
-// naming.
-var wpsRunFlags = map[string]bool{
-	"timeout": true, "log-level": true, "log-format": true, "sandbox": true, "connection-string": true, "hub": true,
 }

@@ -24,6 +24,8 @@ func runFlags(t *testing.T, src string) (string, string, error) {
 		Sandbox:   true,
 		Stdout:    &out,
 		LookupEnv: func(string) (string, bool) { return "", false },
+		Host:      "wps run",
+		HostFlags: []string{"timeout", "sandbox"},
 	})
 	t.Cleanup(func() { e.Close(context.Background()) })
 	session, err := e.NewSession(engine.RunOptions{})

@@ -31,6 +31,12 @@ type Options struct {
 	// WPS is the wps module of the run to install; nil leaves the wps
 	// global out.
 	WPS *Module
+	// Host names the command running the script (e.g. "wps run"), and
+	// HostFlags are that command's own flags: flags.parse tells a script's
+	// user who gives one of them after the script's name that it belongs
+	// before it.
+	Host      string
+	HostFlags []string
 }
 
 // helperState is what the helpers of one state need from Options, kept in
@@ -38,6 +44,8 @@ type Options struct {
 type helperState struct {
 	logger    *slog.Logger
 	lookupEnv func(string) (string, bool)
+	host      string
+	hostFlags []string
 }
 
 // helperStateKey is the registry key of a state's helperState.
@@ -49,7 +57,7 @@ const helperStateKey = "wps.helpers"
 // libraries it needs open already: which ones is the runner's choice (see
 // engine's sandbox).
 func Open(L *lua.LState, opts Options) {
-	state := &helperState{logger: opts.Logger, lookupEnv: opts.LookupEnv}
+	state := &helperState{logger: opts.Logger, lookupEnv: opts.LookupEnv, host: opts.Host, hostFlags: opts.HostFlags}
 	if state.logger == nil {
 		state.logger = slog.New(slog.DiscardHandler)
 	}
