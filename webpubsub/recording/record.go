@@ -84,8 +84,7 @@ func (r *Recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 		if err != nil {
 			return nil, err
 		}
-		body, err = io.ReadAll(rc)
-		rc.Close()
+		body, err = readBody(rc, req.ContentLength)
 		if err != nil {
 			return nil, err
 		}
@@ -113,8 +112,7 @@ func (r *Recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	respBody, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	respBody, err := readBody(resp.Body, resp.ContentLength)
 	if err != nil {
 		return nil, err
 	}
@@ -128,6 +126,35 @@ func (r *Recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	r.interactions[slot] = in
 	r.mu.Unlock()
 	return resp, nil
+}
+
+// readBody reads and closes a body whose length is announced as n (-1 when
+// unknown). It reads the body as it comes, whatever n says (a HEAD answer
+// announces a length and has no body), but sized by n it allocates what
+// the body needs, and nothing for an empty one, where io.ReadAll starts
+// at 512 bytes.
+func readBody(rc io.ReadCloser, n int64) ([]byte, error) {
+	defer rc.Close()
+	if n < 0 || n > 64<<20 {
+		return io.ReadAll(rc)
+	}
+	body := make([]byte, n)
+	read, err := io.ReadFull(rc, body)
+	switch {
+	case err == io.EOF || err == io.ErrUnexpectedEOF:
+		err = nil
+	case err == nil:
+		// The body may go on past the announced length.
+		var more [1]byte
+		if m, _ := rc.Read(more[:]); m > 0 {
+			rest, err := io.ReadAll(rc)
+			return append(append(body, more[0]), rest...), err
+		}
+	}
+	if read == 0 {
+		return nil, err
+	}
+	return body[:read], err
 }
 
 // SetVariable records a value in the fixture's Variables, as the test

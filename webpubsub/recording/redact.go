@@ -80,7 +80,9 @@ var anyText = []string{"a", "Z", "7", "-", ".", "/", ":", `"`, "{", "é"}
 
 // redactor rewrites an encoded fixture so that no secret is left in it.
 type redactor struct {
-	secrets *regexp.Regexp // the literal secrets, in the forms they can take in the file
+	// secrets matches the literal secrets, in the forms they can take in
+	// the file; compiled when a fixture holds one of them.
+	secrets func() *regexp.Regexp
 	// secretWords are those forms in lower case, to look for before
 	// running secrets.
 	secretWords []string
@@ -102,7 +104,7 @@ func newRedactor(secrets, patterns []string) (*redactor, error) {
 	if len(forms) > 0 {
 		// Longest first, so that a form is replaced whole.
 		slices.SortFunc(forms, func(a, b string) int { return len(b) - len(a) })
-		r.secrets = regexp.MustCompile("(?i)" + strings.Join(slices.Compact(forms), "|"))
+		r.secrets = lazyRegexp("(?i)" + strings.Join(slices.Compact(forms), "|"))
 	}
 	for _, p := range patterns {
 		re, err := CheckPattern(p)
@@ -150,7 +152,7 @@ func (r *redactor) apply(data []byte, hosts []string) (redacted, lower []byte, r
 	}
 	changed := func() { lower = bytes.ToLower(data) }
 	if r.secrets != nil && has(r.secretWords...) {
-		data = r.secrets.ReplaceAll(data, ph)
+		data = r.secrets().ReplaceAll(data, ph)
 		changed()
 		risky = true
 	}
