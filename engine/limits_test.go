@@ -215,9 +215,12 @@ func TestMemoryLimit(t *testing.T) {
 func TestHardStop(t *testing.T) {
 	release := make(chan struct{})
 	defer close(release)
-	out := newOutput()
-	e := newEngine(t, out, Options{StopGrace: 10e6, Setup: func(L *lua.LState) error {
+	// blocked is closed once the script is inside the builtin: cancelling
+	// earlier, between two Lua instructions, would stop it cleanly.
+	blocked := make(chan struct{})
+	e := newEngine(t, newOutput(), Options{StopGrace: 10e6, Setup: func(L *lua.LState) error {
 		L.SetGlobal("block", L.NewFunction(func(L *lua.LState) int {
+			close(blocked)
 			<-release
 			return 0
 		}))
@@ -225,8 +228,8 @@ func TestHardStop(t *testing.T) {
 	}})
 	ctx, cancel := context.WithCancelCause(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- e.RunString(ctx, "stuck", `print("ready") block()`) }()
-	<-out.ready
+	go func() { done <- e.RunString(ctx, "stuck", `block()`) }()
+	<-blocked
 	cancel(ErrTerminated)
 	err := <-done
 	var stop *Error
