@@ -196,7 +196,9 @@ func (c *Conn) write(ctx context.Context, ws *websocket.Conn, kind int, frame []
 	ws.SetWriteDeadline(deadline)
 	fired := make(chan struct{})
 	stop := context.AfterFunc(ctx, func() {
-		ws.SetWriteDeadline(time.Now())
+		// The net.Conn's deadline, not gorilla's: gorilla's setter must
+		// not run beside a write, while the net.Conn's may.
+		ws.NetConn().SetWriteDeadline(time.Now())
 		close(fired)
 	})
 	err := ws.WriteMessage(kind, frame)
