@@ -39,7 +39,7 @@ func TestMain(m *testing.M) {
 }
 
 // builtWPS returns the path of wps built from this package.
-func builtWPS(t *testing.T) string {
+func builtWPS(t testing.TB) string {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("builds and runs wps as a process")

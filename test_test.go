@@ -261,15 +261,6 @@ end)`, n, n)
 	return path
 }
 
-// buildWPS builds the wps binary into a temporary folder.
-func buildWPS(b *testing.B) string {
-	bin := filepath.Join(b.TempDir(), "wps")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		b.Fatalf("%v\n%s", err, out)
-	}
-	return bin
-}
-
 // runProcess runs bin with args and returns its wall and CPU time.
 func runProcess(b *testing.B, bin string, args ...string) (wall, cpu time.Duration) {
 	cmd := exec.Command(bin, args...)
@@ -292,7 +283,7 @@ func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 // recorded calls, as a whole process (target: under 100 ms); it reports
 // the median wall and CPU time of a process.
 func BenchmarkTestReplay100(b *testing.B) {
-	bin := buildWPS(b)
+	bin := builtWPS(b)
 	srv, err := service.Listen("127.0.0.1:0", service.Options{})
 	if err != nil {
 		b.Fatal(err)
@@ -374,7 +365,7 @@ func BenchmarkTestRecordOverhead(b *testing.B) {
 // costs almost nothing, and through a proxy that adds 1 ms to each call,
 // as a hub in the same region would.
 func BenchmarkTestRecordOverheadProcess(b *testing.B) {
-	bin := buildWPS(b)
+	bin := builtWPS(b)
 	srv, err := service.Listen("127.0.0.1:0", service.Options{})
 	if err != nil {
 		b.Fatal(err)

@@ -118,20 +118,22 @@ func (t *textReporter) end(sum *Summary) error {
 type tapReporter struct {
 	w       io.Writer
 	verbose bool
-	n       int
+	n       int  // tests reported so far
+	started bool // the version line is written
 }
 
-func (t *tapReporter) fileStart(path string) {
-	if t.n == 0 {
+// start writes the version line, once.
+func (t *tapReporter) start() {
+	if !t.started {
 		fmt.Fprintln(t.w, "TAP version 13")
-		t.n = -1
+		t.started = true
 	}
 }
+
+func (t *tapReporter) fileStart(path string) { t.start() }
 
 func (t *tapReporter) test(r *Result) {
-	if t.n < 0 {
-		t.n = 0
-	}
+	t.start()
 	t.n++
 	name := strings.NewReplacer("#", `\#`, "\n", " ").Replace(r.Name)
 	switch r.Status {
@@ -157,12 +159,7 @@ func (t *tapReporter) listed(path string, tc *testCase) {
 func (t *tapReporter) fileEnd(fr *FileResult) {}
 
 func (t *tapReporter) end(sum *Summary) error {
-	if t.n <= 0 {
-		if t.n == 0 {
-			fmt.Fprintln(t.w, "TAP version 13")
-		}
-		t.n = 0
-	}
+	t.start()
 	fmt.Fprintf(t.w, "1..%d\n", t.n)
 	if sum.Interrupted {
 		fmt.Fprintln(t.w, "Bail out! interrupted")

@@ -13,7 +13,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/golang-jwt/jwt/v5"
 	"github.com/gorilla/websocket"
 
 	"wps/webpubsub/service"
@@ -80,7 +79,7 @@ func measureSlow(messages, size, healthy int) (slowResult, error) {
 	}
 	base := "http://" + u.Host
 	sendURL := base + "/api/hubs/" + benchHub + "/:send?api-version=2024-12-01"
-	restToken, err := signToken(service.DevelopmentKey, sendURL)
+	restToken, err := signToken(service.DevelopmentKey, sendURL, "")
 	if err != nil {
 		return res, err
 	}
@@ -110,7 +109,7 @@ func measureSlow(messages, size, healthy int) (slowResult, error) {
 		}
 		readers.Wait()
 	}()
-	slowToken, err := signUserToken(service.DevelopmentKey, base+"/client/hubs/"+benchHub, "slow")
+	slowToken, err := signToken(service.DevelopmentKey, base+"/client/hubs/"+benchHub, "slow")
 	if err != nil {
 		return res, err
 	}
@@ -161,7 +160,7 @@ func measureSlow(messages, size, healthy int) (slowResult, error) {
 func slowClientEnd(base string, slow *websocket.Conn) string {
 	headURL := base + "/api/hubs/" + benchHub + "/users/slow?api-version=2024-12-01"
 	state := "still connected"
-	if token, err := signToken(service.DevelopmentKey, headURL); err == nil {
+	if token, err := signToken(service.DevelopmentKey, headURL, ""); err == nil {
 		req, _ := http.NewRequest(http.MethodHead, headURL, nil)
 		req.Header.Set("Authorization", "Bearer "+token)
 		if resp, err := http.DefaultClient.Do(req); err == nil {
@@ -186,14 +185,6 @@ func slowClientEnd(base string, slow *websocket.Conn) string {
 		}
 		return fmt.Sprintf("%s; it then read %d messages and %v", state, frames, err)
 	}
-}
-
-// signUserToken returns a client token for audience and user, valid for
-// two hours.
-func signUserToken(key, audience, user string) (string, error) {
-	now := time.Now()
-	claims := jwt.MapClaims{"aud": audience, "sub": user, "iat": now.Unix(), "exp": now.Add(2 * time.Hour).Unix()}
-	return jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString([]byte(key))
 }
 
 // peakResidentBytes returns VmHWM, the peak resident memory, of process pid.

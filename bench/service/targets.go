@@ -59,12 +59,12 @@ func startService(addr string) (target, error) {
 	if err != nil {
 		return target{}, err
 	}
-	clientToken, err := signToken(key, srv.URL+"/client/hubs/"+benchHub)
+	clientToken, err := signToken(key, srv.URL+"/client/hubs/"+benchHub, "")
 	if err != nil {
 		return target{}, err
 	}
 	sendURL := srv.URL + "/api/hubs/" + benchHub + "/:send?api-version=2024-12-01"
-	restToken, err := signToken(key, sendURL)
+	restToken, err := signToken(key, sendURL, "")
 	if err != nil {
 		return target{}, err
 	}
@@ -84,11 +84,15 @@ func startService(addr string) (target, error) {
 	}, nil
 }
 
-// signToken returns an HS256 token for audience, valid for two hours, signed
-// with the UTF-8 bytes of key as the Web PubSub SDKs do.
-func signToken(key, audience string) (string, error) {
+// signToken returns an HS256 token for audience (and user, if not ""),
+// valid for two hours, signed with the UTF-8 bytes of key as the Web PubSub
+// SDKs do.
+func signToken(key, audience, user string) (string, error) {
 	now := time.Now()
 	claims := jwt.MapClaims{"aud": audience, "iat": now.Unix(), "exp": now.Add(2 * time.Hour).Unix()}
+	if user != "" {
+		claims["sub"] = user
+	}
 	token, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString([]byte(key))
 	if err != nil {
 		return "", fmt.Errorf("signing a token: %w", err)
