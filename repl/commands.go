@@ -103,7 +103,7 @@ func (r *repl) cmdTrace(string) error {
 		fmt.Fprintln(r.out, "no error yet")
 		return nil
 	}
-	fmt.Fprintln(r.out, printable(r.lastError.Error()))
+	fmt.Fprintln(r.out, engine.EscapeControl(r.lastError.Error()))
 	return nil
 }
 

@@ -5,6 +5,7 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
+	"wps/engine"
 	"wps/luaapi"
 )
 
@@ -24,7 +25,7 @@ func formatValues(L *lua.LState, values []lua.LValue, plain bool) string {
 
 func formatValue(L *lua.LState, v lua.LValue, plain bool) string {
 	if !plain {
-		return printable(luaapi.Inspect(L, v))
+		return engine.EscapeControl(luaapi.Inspect(L, v))
 	}
 	switch v := v.(type) {
 	case lua.LString:

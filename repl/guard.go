@@ -1,7 +1,6 @@
 package repl
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -13,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"wps/engine"
 	"wps/webpubsub"
 )
 
@@ -201,7 +201,7 @@ func (g *guard) describe(ctx context.Context, req *http.Request, op guardedOp) [
 		ok, err := check(ctx)
 		switch {
 		case err != nil:
-			return " (could not tell how many: " + printable(webpubsub.RedactSecrets(err.Error())) + ")"
+			return " (could not tell how many: " + engine.EscapeControl(webpubsub.RedactSecrets(err.Error())) + ")"
 		case ok:
 			return yes
 		}
@@ -219,7 +219,7 @@ func (g *guard) describe(ctx context.Context, req *http.Request, op guardedOp) [
 		for _, group := range groups {
 			n, err := members(group)
 			if err != nil {
-				return " (could not tell how many: " + printable(webpubsub.RedactSecrets(err.Error())) + ")"
+				return " (could not tell how many: " + engine.EscapeControl(webpubsub.RedactSecrets(err.Error())) + ")"
 			}
 			total += n
 		}
@@ -269,8 +269,8 @@ func (g *guard) describe(ctx context.Context, req *http.Request, op guardedOp) [
 		what += fmt.Sprintf(", except %s", plural(len(op.excluded), "excluded connection"))
 	}
 	return []string{
-		printable(fmt.Sprintf("guard: %s on hub %q at %s", op.name, op.hub, endpoint)),
-		printable("guard: " + what + "."),
+		engine.EscapeControl(fmt.Sprintf("guard: %s on hub %q at %s", op.name, op.hub, endpoint)),
+		engine.EscapeControl("guard: " + what + "."),
 	}
 }
 
@@ -329,27 +329,4 @@ func (r *repl) countingClient(host, hub string) *webpubsub.Client {
 		return nil
 	}
 	return client
-}
-
-// printable replaces control characters (from names a service or a script
-// chose) so that a line cannot move the terminal's cursor or change its
-// colours.
-func printable(s string) string {
-	if !strings.ContainsFunc(s, isControl) {
-		return s
-	}
-	var b bytes.Buffer
-	for _, r := range s {
-		if isControl(r) && r != '\n' && r != '\t' {
-			fmt.Fprintf(&b, "\\x%02x", r)
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
-
-// isControl reports whether r is a C0 or C1 control character or DEL.
-func isControl(r rune) bool {
-	return r < 0x20 && r != '\n' && r != '\t' || r >= 0x7f && r < 0xa0
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"wps/engine"
 	"wps/webpubsub/wsclient"
 )
 
@@ -72,7 +73,7 @@ func notice(c *wsclient.Conn, m wsclient.Message) string {
 	switch {
 	case m.Type == "system":
 		fmt.Fprintf(&b, "%s: %s", m.Event, m.Data)
-		return printable(b.String())
+		return engine.EscapeControl(b.String())
 	case m.From == "group":
 		fmt.Fprintf(&b, "from group %q", m.Group)
 	case m.From != "":
@@ -92,5 +93,5 @@ func notice(c *wsclient.Conn, m wsclient.Message) string {
 	default:
 		b.Write(m.Data)
 	}
-	return printable(b.String())
+	return engine.EscapeControl(b.String())
 }

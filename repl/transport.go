@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"wps/engine"
 	"wps/webpubsub"
 )
 
@@ -172,7 +173,7 @@ func writeBody(b *strings.Builder, body []byte, truncated bool) {
 		return
 	}
 	b.WriteString("\n")
-	b.WriteString(printable(webpubsub.RedactSecrets(string(body[:min(len(body), maxShownBody)]))))
+	b.WriteString(engine.EscapeControl(webpubsub.RedactSecrets(string(body[:min(len(body), maxShownBody)]))))
 	if truncated {
 		b.WriteString("\n(truncated)")
 	}
