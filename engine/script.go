@@ -53,12 +53,20 @@ func CompileFile(ctx context.Context, path string) (*Script, error) {
 }
 
 func compileFile(path string) (*Script, error) {
-	src, err := readScript(path)
+	src, err := ReadScript(path)
 	if err != nil {
 		return nil, err
 	}
+	return CompileSource(path, src)
+}
+
+// CompileSource compiles src, the content of the script file name, as
+// CompileFile does: a binary file is refused, and a UTF-8 byte order mark
+// and a first line starting with # are skipped. A runner that keeps a
+// file's content (wps cron hands it to each run) compiles it with this.
+func CompileSource(name string, src []byte) (*Script, error) {
 	if bytes.IndexByte(src, 0) >= 0 {
-		return nil, &Error{Kind: KindSyntax, Message: path + ": not a Lua script: the file is binary (it contains a NUL byte)"}
+		return nil, &Error{Kind: KindSyntax, Message: name + ": not a Lua script: the file is binary (it contains a NUL byte)"}
 	}
 	// A UTF-8 byte order mark, which some Windows editors write, is not Lua.
 	src = bytes.TrimPrefix(src, []byte("\xef\xbb\xbf"))
@@ -70,16 +78,16 @@ func compileFile(path string) (*Script, error) {
 			src = nil
 		}
 	}
-	return compile(src, path)
+	return compile(src, name)
 }
 
 // maxScriptSize is the largest script CompileFile reads: far more than any
 // script, and a bound when FILE is a device such as /dev/zero.
 const maxScriptSize = 16 << 20
 
-// readScript reads the file at path, failing if it holds more than
-// maxScriptSize bytes.
-func readScript(path string) ([]byte, error) {
+// ReadScript reads the script file at path, failing with an *Error if it
+// holds more than 16 MiB (FILE may be a device such as /dev/zero).
+func ReadScript(path string) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err

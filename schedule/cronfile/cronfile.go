@@ -15,8 +15,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -32,9 +30,6 @@ import (
 // LoadTimeout bounds the run of a schedule file's top level, which only
 // declares jobs: a loop there must not hang the scheduler or a reload.
 const LoadTimeout = 10 * time.Second
-
-// maxFileSize is the largest schedule file Load reads.
-const maxFileSize = 16 << 20
 
 // Options configure Load.
 type Options struct {
@@ -77,11 +72,11 @@ type File struct {
 func Load(ctx context.Context, e *engine.Engine, path string, src []byte, opts Options) (*File, error) {
 	if src == nil {
 		var err error
-		if src, err = readFile(path); err != nil {
+		if src, err = engine.ReadScript(path); err != nil {
 			return nil, err
 		}
 	}
-	script, err := engine.Compile(path, chunkText(src))
+	script, err := engine.CompileSource(path, src)
 	if err != nil {
 		return nil, err
 	}
@@ -115,37 +110,6 @@ func Load(ctx context.Context, e *engine.Engine, path string, src []byte, opts O
 		return nil, err
 	}
 	return f, nil
-}
-
-// readFile reads the schedule file at path, up to maxFileSize.
-func readFile(path string) ([]byte, error) {
-	fh, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer fh.Close()
-	src, err := io.ReadAll(io.LimitReader(fh, maxFileSize+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(src) > maxFileSize {
-		return nil, fmt.Errorf("%s: not a schedule file: larger than %d MiB", path, maxFileSize>>20)
-	}
-	return src, nil
-}
-
-// chunkText returns src as Lua source: without a UTF-8 byte order mark,
-// and with a first line starting with # (`#!/usr/bin/env wps cron`)
-// emptied, keeping line numbers.
-func chunkText(src []byte) string {
-	s := strings.TrimPrefix(string(src), "\xef\xbb\xbf")
-	if strings.HasPrefix(s, "#") {
-		if i := strings.IndexByte(s, '\n'); i >= 0 {
-			return s[i:]
-		}
-		return ""
-	}
-	return s
 }
 
 // compile compiles the declarations into f.Jobs, in file order, and
