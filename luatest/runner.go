@@ -248,7 +248,7 @@ func Run(ctx context.Context, paths []string, opts Options) (*Summary, error) {
 		opts.NewLogger = func(w io.Writer) *slog.Logger { return slog.New(slog.NewTextHandler(w, nil)) }
 	}
 	if opts.Transport == nil {
-		opts.Transport = newRealTransport()
+		opts.Transport = webpubsub.DefaultTransport()
 	}
 	files, err := Discover(paths)
 	if err != nil {

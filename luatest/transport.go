@@ -10,7 +10,6 @@ import (
 	"net/url"
 	"strings"
 	"sync"
-	"time"
 
 	"wps/webpubsub/recording"
 )
@@ -257,17 +256,6 @@ func (u untagging) RoundTrip(req *http.Request) (*http.Response, error) {
 	c := req.Clone(req.Context())
 	c.Header.Del(TagHeader)
 	return u.next.RoundTrip(c)
-}
-
-// newRealTransport is the transport of recorded and live requests: Go's
-// default, except that a service that accepts a request and never answers
-// fails the attempt, as with the webpubsub package's own default, instead
-// of hanging a test until its timeout.
-func newRealTransport() http.RoundTripper {
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.ResponseHeaderTimeout = 60 * time.Second
-	t.MaxIdleConnsPerHost = 16
-	return t
 }
 
 // syncBuffer is a bytes.Buffer safe for concurrent writes: a script

@@ -322,7 +322,7 @@ func (r *repl) countingClient(host, hub string) *webpubsub.Client {
 	}
 	inner := r.cfg.HTTPClient
 	if inner == nil {
-		inner = defaultHTTPClient()
+		inner = &http.Client{Transport: webpubsub.DefaultTransport()}
 	}
 	client, err := webpubsub.NewClientFromConnectionString(r.target.ConnectionString, hub, &webpubsub.ClientOptions{HTTPClient: inner, MaxRetries: -1})
 	if err != nil {

@@ -31,6 +31,7 @@ import (
 
 	"wps/engine"
 	"wps/luaapi"
+	"wps/webpubsub"
 )
 
 // Config configures a REPL.
@@ -148,7 +149,7 @@ func newREPL(cfg Config) (*repl, error) {
 	r := &repl{cfg: cfg, target: cfg.Engine.Target(), out: cfg.Stdout, errOut: cfg.Stderr, arrivals: newArrivals()}
 	inner := cfg.HTTPClient
 	if inner == nil {
-		inner = defaultHTTPClient()
+		inner = &http.Client{Transport: webpubsub.DefaultTransport()}
 	}
 	r.guard = newGuard(cfg.Guard && (cfg.Terminal || cfg.InputTerminal), r.isLocal, r.countingClient, r.ask)
 	r.transport = newTransport(inner.Transport, r.guard)
@@ -166,15 +167,6 @@ func newREPL(cfg Config) (*repl, error) {
 	}
 	r.session = session
 	return r, nil
-}
-
-// defaultHTTPClient is the transport under the REPL's when the caller gives
-// none: Go's default with the webpubsub package's bound on a silent
-// service.
-func defaultHTTPClient() *http.Client {
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.ResponseHeaderTimeout = 60 * time.Second
-	return &http.Client{Transport: t}
 }
 
 // ask asks the operator through the mode's asker; no asker means no.

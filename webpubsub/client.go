@@ -69,6 +69,12 @@ var defaultHTTPClient = &http.Client{Transport: &http.Transport{
 	ForceAttemptHTTP2:     true,
 }}
 
+// DefaultTransport returns the transport of every Client made without an
+// HTTPClient, for a caller that wraps it (a recorder, a REPL's guard) and
+// should behave as a plain Client does: the same timeouts, proxy and
+// keep-alive connections.
+func DefaultTransport() http.RoundTripper { return defaultHTTPClient.Transport }
+
 // NewClient returns a client for hub on the service at endpoint (such as
 // "https://contoso.webpubsub.azure.com"), signing with accessKey.
 func NewClient(endpoint, accessKey, hub string, opts *ClientOptions) (*Client, error) {
