@@ -40,6 +40,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"wps/bench/internal/benchkit"
 )
 
 // The targets of issue 10.
@@ -83,12 +85,10 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	wps := filepath.Join(tmp, "wps")
 	fmt.Fprintln(stdout, "Building wps...")
-	build := exec.CommandContext(ctx, "go", "build", "-o", wps, ".")
-	build.Dir, build.Stderr = moduleRoot(), os.Stderr
-	if err := build.Run(); err != nil {
-		return fmt.Errorf("building wps: %w", err)
+	wps, err := benchkit.Build(ctx, tmp, "wps", ".", os.Stderr)
+	if err != nil {
+		return err
 	}
 
 	every := filepath.Join(tmp, "every.lua")
@@ -100,25 +100,25 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	p99 := percentile(delays, 99)
+	p99 := benchkit.Percentile(delays, 99)
 	fmt.Fprintf(stdout, "  %d runs: start delay median %s, p99 %s, max %s\n", len(delays),
-		ms(percentile(delays, 50)), ms(p99), ms(slices.Max(delays)))
+		ms(benchkit.Percentile(delays, 50)), ms(p99), ms(slices.Max(delays)))
 	verdict(stdout, p99 <= targetDelayP99, "start delay p99 %s (target within %s)", ms(p99), ms(targetDelayP99))
 	fmt.Fprintf(stdout, "  the same runs as the scheduler logged them: duration median %s, p90 %s\n",
-		ms(percentile(durations, 50)), ms(percentile(durations, 90)))
+		ms(benchkit.Percentile(durations, 50)), ms(benchkit.Percentile(durations, 90)))
 
 	fmt.Fprintf(stdout, "\nOne isolated run: `wps cron --child` of a job that does nothing, %d times...\n", c.runs)
 	costs, err := childCosts(ctx, wps, every, c.runs)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "  median %s, p90 %s, min %s\n", ms(percentile(costs, 50)), ms(percentile(costs, 90)), ms(slices.Min(costs)))
+	fmt.Fprintf(stdout, "  median %s, p90 %s, min %s\n", ms(benchkit.Percentile(costs, 50)), ms(benchkit.Percentile(costs, 90)), ms(slices.Min(costs)))
 	base, err := timeCommand(ctx, c.runs, nil, wps, "version")
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "  `wps version` (the process start alone): median %s, p90 %s, min %s\n",
-		ms(percentile(base, 50)), ms(percentile(base, 90)), ms(slices.Min(base)))
+		ms(benchkit.Percentile(base, 50)), ms(benchkit.Percentile(base, 90)), ms(slices.Min(base)))
 
 	idle := filepath.Join(tmp, "idle.lua")
 	if err := os.WriteFile(idle, idleSchedule(c.jobs), 0o644); err != nil {
@@ -131,15 +131,6 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	verdict(stdout, rss < targetIdleRSS, "resident %s, peak %s (target under %s)", mib(rss), mib(hwm), mib(targetIdleRSS))
 	return nil
-}
-
-// moduleRoot returns the directory of the wps module.
-func moduleRoot() string {
-	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}").Output()
-	if err != nil {
-		return "."
-	}
-	return strings.TrimSpace(string(out))
 }
 
 // startCron starts `wps cron --log-format json file` and returns it with
@@ -310,14 +301,6 @@ func withoutWebPubSub() []string {
 		}
 	}
 	return env
-}
-
-// percentile returns the p-th percentile of ds (nearest rank).
-func percentile(ds []time.Duration, p int) time.Duration {
-	s := slices.Clone(ds)
-	slices.Sort(s)
-	i := (len(s)*p + 99) / 100
-	return s[max(i-1, 0)]
 }
 
 // verdict prints a pass or miss line.

@@ -40,6 +40,7 @@ import (
 	"syscall"
 	"time"
 
+	"wps/bench/internal/benchkit"
 	"wps/webpubsub/service"
 )
 
@@ -98,22 +99,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if out, err := exec.Command(gnuTime, "-f", "%M", "true").CombinedOutput(); err != nil || strings.TrimSpace(string(out)) == "" {
 		return fmt.Errorf("%s -f %%M does not work (%v): install GNU time (Debian package \"time\")", gnuTime, err)
 	}
-	root, err := exec.CommandContext(ctx, "go", "list", "-m", "-f", "{{.Dir}}").Output()
-	if err != nil {
-		return fmt.Errorf("finding the wps module (run from inside it): %w", err)
-	}
 	tmp, err := os.MkdirTemp("", "wps-bench-repl-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	wps := filepath.Join(tmp, "wps")
 	fmt.Fprintln(stdout, "Building wps...")
-	build := exec.CommandContext(ctx, "go", "build", "-o", wps, ".")
-	build.Dir = strings.TrimSpace(string(root))
-	build.Stdout, build.Stderr = stderr, stderr
-	if err := build.Run(); err != nil {
-		return fmt.Errorf("building wps: %w", err)
+	wps, err := benchkit.Build(ctx, tmp, "wps", ".", stderr)
+	if err != nil {
+		return err
 	}
 
 	key := make([]byte, 32)
@@ -143,7 +137,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		for _, c := range []*command{repl, script} {
 			fmt.Fprintf(stdout, "| `%s` | `%s` | %s | %s | %s | %.1f MiB |\n", p.name, c.name,
-				ms(percentile(c.walls, 50)), ms(percentile(c.walls, 90)), ms(percentile(c.cpus, 50)), float64(slices.Max(c.peaks))/1024)
+				ms(benchkit.Percentile(c.walls, 50)), ms(benchkit.Percentile(c.walls, 90)), ms(benchkit.Percentile(c.cpus, 50)), float64(slices.Max(c.peaks))/1024)
 		}
 		for _, m := range []struct {
 			what         string
@@ -246,14 +240,6 @@ func pairedRatio(a, b []time.Duration) float64 {
 	}
 	slices.Sort(ratios)
 	return ratios[len(ratios)/2]
-}
-
-// percentile returns the p-th percentile of ds (nearest rank).
-func percentile(ds []time.Duration, p int) time.Duration {
-	s := slices.Clone(ds)
-	slices.Sort(s)
-	i := (len(s)*p + 99) / 100
-	return s[max(0, min(len(s)-1, i-1))]
 }
 
 // ms renders d in milliseconds.

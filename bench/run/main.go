@@ -43,6 +43,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"wps/bench/internal/benchkit"
 )
 
 // Targets of `wps run`, from issues 4 and 7.
@@ -106,7 +108,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := checkGNUTime(); err != nil {
 		return err
 	}
-	root, err := moduleRoot(ctx)
+	root, err := benchkit.ModuleRoot(ctx)
 	if err != nil {
 		return err
 	}
@@ -123,16 +125,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	wpsBin := filepath.Join(tmp, "wps")
 	fmt.Fprintln(stdout, "Building wps and gosend...")
-	goSendBin := filepath.Join(tmp, "gosend")
-	for bin, pkg := range map[string]string{wpsBin: ".", goSendBin: "./bench/run/gosend"} {
-		build := exec.CommandContext(ctx, "go", "build", "-o", bin, pkg)
-		build.Dir = root
-		build.Stdout, build.Stderr = stderr, stderr
-		if err := build.Run(); err != nil {
-			return fmt.Errorf("building %s: %w", pkg, err)
-		}
+	wpsBin, err := benchkit.Build(ctx, tmp, "wps", ".", stderr)
+	if err != nil {
+		return err
+	}
+	goSendBin, err := benchkit.Build(ctx, tmp, "gosend", "./bench/run/gosend", stderr)
+	if err != nil {
+		return err
 	}
 
 	// Start the already running local service, and a client counting what
@@ -192,15 +192,6 @@ func checkGNUTime() error {
 		return fmt.Errorf("%s -f %%M does not work (%v): install GNU time (Debian package \"time\")", gnuTime, err)
 	}
 	return nil
-}
-
-// moduleRoot returns the directory of the wps module.
-func moduleRoot(ctx context.Context) (string, error) {
-	out, err := exec.CommandContext(ctx, "go", "list", "-m", "-f", "{{.Dir}}").Output()
-	if err != nil {
-		return "", fmt.Errorf("finding the wps module (run from inside it): %w", err)
-	}
-	return strings.TrimSpace(string(out)), nil
 }
 
 // installNodeSDK runs `npm ci` in dir when its node_modules is missing.
