@@ -321,16 +321,19 @@ func startCron(t *testing.T, args ...string) *cronProcess {
 			cmd.Env = append(cmd.Env, v)
 		}
 	}
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
+	// Not cmd.StderrPipe: its Wait closes the pipe as soon as the process
+	// exits, and the last lines, still unread, would be lost. With a
+	// writer, Wait returns once everything written has been copied.
+	stderr, toLog := io.Pipe()
+	cmd.Stderr = toLog
+	cmd.WaitDelay = 10 * time.Second // against a run left holding the pipe
 	p := &cronProcess{cmd: cmd, log: newCronLog(stderr), exited: make(chan struct{})}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	go func() {
 		cmd.Wait()
+		toLog.Close()
 		close(p.exited)
 	}()
 	t.Cleanup(func() {
