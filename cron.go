@@ -22,9 +22,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-
 	"wps/engine"
 	"wps/schedule"
 	"wps/schedule/cronfile"
@@ -347,14 +344,12 @@ func runScheduler(ctx context.Context, path string, f *cronFlags, opts engine.Op
 			return source
 		},
 	}
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	s, err := schedule.New(file.Jobs, schedule.Options{Logger: log, Executor: executor, Metrics: reg, Grace: f.grace})
+	s, err := schedule.New(file.Jobs, schedule.Options{Logger: log, Executor: executor, Grace: f.grace})
 	if err != nil {
 		return err
 	}
 	if f.listen != "" {
-		stopServing, err := serveMetrics(f.listen, schedule.Handler(reg, s.Healthy), log)
+		stopServing, err := serveMetrics(f.listen, schedule.Handler(s), log)
 		if err != nil {
 			return err
 		}

@@ -140,7 +140,7 @@ type harness struct {
 	clock    *FakeClock
 	exec     *fakeExec
 	s        *Scheduler
-	reg      *prometheus.Registry
+	reg      exposition // the scheduler's metrics, parsed from /metrics
 	logs     *logBuffer
 	idle     chan time.Time
 	cancel   context.CancelFunc
@@ -159,14 +159,15 @@ func newHarness(t testing.TB, start time.Time, specs ...JobSpec) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{t: t, clock: NewFakeClock(start), reg: prometheus.NewRegistry(), idle: make(chan time.Time)}
+	h := &harness{t: t, clock: NewFakeClock(start), idle: make(chan time.Time)}
 	h.exec = newFakeExec(h.clock)
 	var log *slog.Logger
 	log, h.logs = newLogger()
-	h.s, err = New(jobs, Options{Clock: h.clock, Logger: log, Executor: h.exec, Metrics: h.reg})
+	h.s, err = New(jobs, Options{Clock: h.clock, Logger: log, Executor: h.exec})
 	if err != nil {
 		t.Fatal(err)
 	}
+	h.reg = exposition{h.s}
 	h.freed = make(chan string, 1000)
 	h.s.freed = func(job string) { h.freed <- job }
 	h.resumeCh = make(chan struct{})

@@ -66,8 +66,7 @@ func (s *Scheduler) attempt(job *Job, id string, sched time.Time, attempt int) O
 	start := s.clock.Now()
 	delay := start.Sub(sched)
 	log.Info("run started", "start_delay", delay)
-	running := s.metrics.running.WithLabelValues(name)
-	running.Inc()
+	s.metrics.started(name)
 
 	ctx, cancel := context.WithCancelCause(s.runCtx)
 	timer := s.clock.NewTimer(job.spec.Timeout)
@@ -85,13 +84,9 @@ func (s *Scheduler) attempt(job *Job, id string, sched time.Time, attempt int) O
 
 	end := s.clock.Now()
 	dur := end.Sub(start)
-	running.Dec()
-	s.metrics.runs.WithLabelValues(name, string(res.Outcome)).Inc()
-	s.metrics.duration.WithLabelValues(name).Observe(dur.Seconds())
+	s.metrics.finished(name, res.Outcome, dur, end)
 	level := slog.LevelInfo
-	if res.Outcome == OutcomeOK {
-		s.metrics.lastSuccess.WithLabelValues(name).Set(float64(end.UnixNano()) / 1e9)
-	} else {
+	if res.Outcome != OutcomeOK {
 		level = slog.LevelError
 	}
 	errText := ""

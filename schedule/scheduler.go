@@ -13,8 +13,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
 )
 
 const (
@@ -42,9 +40,6 @@ type Options struct {
 	Logger *slog.Logger
 	// Executor runs the jobs.
 	Executor Executor
-	// Metrics registers the wps_cron_* collectors; nil means none are
-	// exported. Each Scheduler needs its own registry.
-	Metrics prometheus.Registerer
 	// Grace is how long Run, once its context is done, waits for runs in
 	// flight before canceling them; 0 means DefaultGrace.
 	Grace time.Duration
@@ -103,10 +98,7 @@ func New(jobs []*Job, opts Options) (*Scheduler, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, err := newMetrics(opts.Metrics)
-	if err != nil {
-		return nil, err
-	}
+	m := newMetrics()
 	s := &Scheduler{
 		clock:    orDefault(opts.Clock, Clock(RealClock{})),
 		log:      orDefault(opts.Logger, slog.Default()),
@@ -256,7 +248,7 @@ func (s *Scheduler) due(e *entry, now time.Time) {
 	if missed > 0 {
 		s.log.Warn("runs missed", "job", j.Name(), "outcome", OutcomeMissed, "count", missed, "count_exact", exact,
 			"first", first, "last", lastMissed, "starting_deadline", deadline)
-		s.metrics.runs.WithLabelValues(j.Name(), string(OutcomeMissed)).Add(float64(missed))
+		s.metrics.countRuns(j.Name(), OutcomeMissed, missed)
 	}
 	if start {
 		s.fire(e, latest)
@@ -281,8 +273,7 @@ func (s *Scheduler) fire(e *entry, sched time.Time) {
 			reason = "a run is already queued"
 		}
 		s.log.Warn("run skipped", "job", name, "scheduled", sched, "outcome", OutcomeSkipped, "error", reason)
-		s.metrics.runs.WithLabelValues(name, string(OutcomeSkipped)).Inc()
-		s.metrics.skipped.WithLabelValues(name).Inc()
+		s.metrics.countSkipped(name)
 		return
 	}
 	e.busy, e.busySince = true, s.clock.Now()
