@@ -165,10 +165,10 @@ func Register(fns ...Function) {
 		if f.Fn == nil {
 			panic("luaapi: function registered without Fn: " + f.QualifiedName())
 		}
-		for _, g := range registry.functions {
-			if g.QualifiedName() == f.QualifiedName() {
-				panic("luaapi: function registered twice: " + f.QualifiedName())
-			}
+		// Compared field by field: building the qualified names for every
+		// pair costs thousands of allocations at the start of every command.
+		if slices.ContainsFunc(registry.functions, func(g Function) bool { return g.Module == f.Module && g.Name == f.Name }) {
+			panic("luaapi: function registered twice: " + f.QualifiedName())
 		}
 		registry.functions = append(registry.functions, f)
 	}
@@ -281,8 +281,10 @@ func functionTable(L *lua.LState, module string) *lua.LTable {
 	// than through Functions, which copies and sorts it.
 	registry.mu.Lock()
 	defer registry.mu.Unlock()
-	for _, f := range registry.functions {
-		if f.Module == module {
+	for i := range registry.functions {
+		// By index: a range variable would be a copy of the whole
+		// Function, moved to the heap for each closure.
+		if f := &registry.functions[i]; f.Module == module {
 			t.RawSetString(f.Name, f.luaFunction(L))
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 	_ "time/tzdata" // per-job time zones must load on hosts without a zoneinfo database
 
@@ -118,8 +119,9 @@ func (j *Job) Timeout() time.Duration { return j.spec.Timeout }
 var (
 	// namePattern has no {0,99}: the regexp package would expand it into
 	// 99 copies, over a thousand allocations at the start of every wps.
-	namePattern = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.:-]*$`)
-	tzPrefix    = regexp.MustCompile(`^(?:CRON_TZ|TZ)=(\S*)(.*)$`)
+	// Both are compiled on first use, not at the start of every wps.
+	namePattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.:-]*$`) })
+	tzPrefix    = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(?:CRON_TZ|TZ)=(\S*)(.*)$`) })
 	// parser accepts 5 fields, 6 with seconds first, and descriptors.
 	parser = cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour |
 		cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
@@ -181,7 +183,7 @@ func JobError(spec JobSpec, err error) error {
 
 // compile does Compile's work; its errors do not name the job yet.
 func compile(spec JobSpec) (*Job, error) {
-	if len(spec.Name) > 100 || !namePattern.MatchString(spec.Name) {
+	if len(spec.Name) > 100 || !namePattern().MatchString(spec.Name) {
 		return nil, errors.New("bad name: use 1 to 100 letters, digits or _ . : - (not starting with . : -)")
 	}
 	for _, d := range []struct {
@@ -226,7 +228,7 @@ func (j *Job) parseSchedule() (err error) {
 		return errors.New("empty schedule")
 	}
 	zone := ""
-	if m := tzPrefix.FindStringSubmatch(text); m != nil {
+	if m := tzPrefix().FindStringSubmatch(text); m != nil {
 		zone, text = m[1], strings.TrimSpace(m[2])
 		if zone == "" {
 			return fmt.Errorf("schedule %q: empty time zone after =", j.spec.Schedule)

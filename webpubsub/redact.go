@@ -8,19 +8,23 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // redacted replaces a secret in logs and messages.
 const redacted = "REDACTED"
 
 // accessTokenValue matches the value of an access_token query parameter (or
-// of a reconnection token), however it is escaped.
-var accessTokenValue = regexp.MustCompile(`(?i)((?:access_token|awps_reconnection_token|accesskey)=)[^&;\s"]*`)
+// of a reconnection token), however it is escaped. It and bearer are
+// compiled on first use rather than at start, which every wps command pays.
+var accessTokenValue = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?i)((?:access_token|awps_reconnection_token|accesskey)=)[^&;\s"]*`)
+})
 
 // redactURL replaces the values of access_token, awps_reconnection_token
 // and AccessKey in s.
 func redactURL(s string) string {
-	return accessTokenValue.ReplaceAllString(s, "${1}"+redacted)
+	return accessTokenValue().ReplaceAllString(s, "${1}"+redacted)
 }
 
 // redactHeaders returns a copy of h, flattened for logging, with the
@@ -43,10 +47,13 @@ func redactHeaders(h http.Header) map[string]string {
 // hold a client URL or a connection string.
 func RedactSecrets(s string) string {
 	s = redactURL(s)
-	return bearer.ReplaceAllString(s, "${1}"+redacted)
+	return bearer().ReplaceAllString(s, "${1}"+redacted)
 }
 
-var bearer = regexp.MustCompile(`(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+`)
+// bearer matches a bearer token after its scheme.
+var bearer = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+`)
+})
 
 // The types that hold an access key or a signed token render themselves
 // redacted however they are printed or logged: String (%v, %+v, %s),

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // restParams are the parts of a REST request's path, unescaped.
@@ -52,7 +53,10 @@ var restRoutes = []restRoute{
 
 // apiVersionPattern is the shape of an api-version value. Versions the
 // service does not know are accepted, as later ones only add operations.
-var apiVersionPattern = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}(-preview)?$`)
+// It is compiled on first use: every wps command links the service.
+var apiVersionPattern = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^\d{4}-\d{2}-\d{2}(-preview)?$`)
+})
 
 // serveREST routes a request under /api/: it finds the operation, checks
 // the token, the api-version and the names, then runs the operation.
@@ -101,7 +105,7 @@ func (s *Service) serveREST(w http.ResponseWriter, r *http.Request) {
 	case version == "":
 		writeBadParameter(w, r, "api-version", "The api-version query parameter is required, e.g. api-version=2024-12-01.")
 		return
-	case !apiVersionPattern.MatchString(version):
+	case !apiVersionPattern().MatchString(version):
 		writeBadParameter(w, r, "api-version", fmt.Sprintf("The api-version %q is not a version like 2024-12-01.", version))
 		return
 	}
