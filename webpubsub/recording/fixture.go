@@ -336,10 +336,34 @@ func (f *Fixture) MarshalTestProxy() ([]byte, error) {
 
 // appendHeaders appends a header map as an object at the depth of an
 // entry's members: keys sorted, each value one string (see headerValue).
+// The credential headers are written as Placeholder: they stay present, as
+// a replayed request must be signed too, but no value of theirs is ever
+// written.
 func appendHeaders(b []byte, h http.Header) []byte {
-	return appendObject(b, slices.Sorted(maps.Keys(h)), func(b []byte, k string) []byte {
+	var buf [16]string // most header maps fit: no allocation for the keys
+	keys := buf[:0]
+	for k := range h {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return appendObject(b, keys, func(b []byte, k string) []byte {
+		if isCredentialHeader(k) {
+			return appendString(b, Placeholder)
+		}
+		if v := h[k]; len(v) == 1 {
+			return appendString(b, v[0])
+		}
 		return appendString(b, strings.Join(h[k], ", "))
 	}, "      ")
+}
+
+// credentialHeaders are the headers whose values a fixture never holds.
+var credentialHeaders = []string{"Authorization", "Proxy-Authorization", "Cookie", "Set-Cookie", "X-Ms-Encryption-Key"}
+
+// isCredentialHeader reports whether name is one of credentialHeaders, in
+// any case.
+func isCredentialHeader(name string) bool {
+	return slices.ContainsFunc(credentialHeaders, func(c string) bool { return strings.EqualFold(c, name) })
 }
 
 // appendObject appends an object of the given keys, with value appending

@@ -11,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"sync"
 )
 
@@ -43,7 +42,9 @@ type RecordOptions struct {
 // members; anything shaped like a JWT; and the custom patterns. The hosts
 // requests went to become PlaceholderHost. Values become Placeholder.
 //
-// A Recorder is safe for concurrent use.
+// A Recorder keeps the header maps of each request and response it passes
+// on, without copying them: neither may be changed after the round trip.
+// It is safe for concurrent use.
 type Recorder struct {
 	transport http.RoundTripper
 	redactor  *redactor
@@ -119,8 +120,10 @@ func (r *Recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp.Body = io.NopCloser(bytes.NewReader(respBody))
 	u := *req.URL
 	in := &Interaction{
-		Method: req.Method, URL: &u, RequestHeader: maskHeaders(req.Header), RequestBody: body,
-		StatusCode: resp.StatusCode, ResponseHeader: maskHeaders(resp.Header), ResponseBody: respBody,
+		// The headers are kept as they are, not copied: the credential
+		// ones are masked when the fixture is written (appendHeaders).
+		Method: req.Method, URL: &u, RequestHeader: req.Header, RequestBody: body,
+		StatusCode: resp.StatusCode, ResponseHeader: resp.Header, ResponseBody: respBody,
 	}
 	r.mu.Lock()
 	r.interactions[slot] = in
@@ -183,7 +186,7 @@ func (r *Recorder) Len() int {
 // secret in it (see Scan) or broke it.
 func (r *Recorder) Bytes() ([]byte, error) {
 	r.mu.Lock()
-	f := &Fixture{Variables: maps.Clone(r.variables)}
+	f := &Fixture{Variables: maps.Clone(r.variables), Interactions: make([]Interaction, 0, len(r.interactions))}
 	for _, in := range r.interactions {
 		if in == nil {
 			continue
@@ -203,8 +206,8 @@ func (r *Recorder) Bytes() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	data, lower, risky := r.redactor.apply(data, hosts)
-	if err := scan(data, lower, r.secrets); err != nil {
+	data, risky := r.redactor.apply(data, hosts)
+	if err := Scan(data, r.secrets...); err != nil {
 		return nil, err
 	}
 	if risky {
@@ -220,30 +223,17 @@ func (r *Recorder) Bytes() ([]byte, error) {
 	return data, nil
 }
 
-// maskHeaders returns a copy of h with the credential headers replaced by
-// Placeholder. They stay present: a replayed request must be signed too.
-func maskHeaders(h http.Header) http.Header {
-	out := h.Clone()
-	for name := range out {
-		switch strings.ToLower(name) {
-		case "authorization", "proxy-authorization", "cookie", "set-cookie", "x-ms-encryption-key":
-			out[name] = []string{Placeholder}
-		}
-	}
-	return out
-}
-
-// Save writes the redacted fixture to path. It writes a temporary file
-// beside it and renames it into place, so that a crash never leaves half a
-// fixture; it then scans what it wrote, and if a secret is left it deletes
-// the file and returns the error: a fixture that would leak is never kept,
-// and an older fixture at path is left as it was.
+// Save writes the redacted fixture to path. It scans the fixture first, and
+// if a secret is left it writes nothing and returns the error: a fixture
+// that would leak is never kept, and an older fixture at path is left as it
+// was. It writes a temporary file beside path and renames it into place, so
+// that a crash never leaves half a fixture.
 func (r *Recorder) Save(path string) error {
 	data, err := r.Bytes() // scanned
 	if err != nil {
 		return err
 	}
-	return writeFixture(path, data, r.secrets)
+	return writeFixture(path, data)
 }
 
 // SaveFixture writes f to path in the test-proxy shape, as Recorder.Save
@@ -259,14 +249,12 @@ func SaveFixture(path string, f *Fixture, secrets ...string) error {
 	if err := Scan(data, secrets...); err != nil {
 		return err
 	}
-	return writeFixture(path, data, secrets)
+	return writeFixture(path, data)
 }
 
 // writeFixture writes data, which the caller has scanned, to path through
-// a temporary file beside it, and reads the file back before renaming it
-// into place: what was written must be what was scanned, or it is scanned
-// again.
-func writeFixture(path string, data []byte, secrets []string) error {
+// a temporary file beside it, renamed into place once complete.
+func writeFixture(path string, data []byte) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
 		return err
@@ -281,12 +269,6 @@ func writeFixture(path string, data []byte, secrets []string) error {
 	}
 	if err == nil {
 		err = os.Chmod(name, 0o644)
-	}
-	if err == nil {
-		var written []byte
-		if written, err = os.ReadFile(name); err == nil && !bytes.Equal(written, data) {
-			err = Scan(written, secrets...)
-		}
 	}
 	if err == nil {
 		err = os.Rename(name, path)

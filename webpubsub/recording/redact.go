@@ -131,99 +131,68 @@ func textForms(s string) []string {
 // apply redacts an encoded fixture: the literal secrets, connection strings,
 // access keys, bearer values, access tokens, JSON token and key members,
 // JWTs, the custom patterns, and finally the given hosts, which become
-// PlaceholderHost.
-//
-// It also returns data lower-cased, and whether a literal secret or a
-// custom pattern was replaced: the built-in patterns match no quote or
-// backslash, so only those can break the file's JSON.
-func (r *redactor) apply(data []byte, hosts []string) (redacted, lower []byte, risky bool) {
+// PlaceholderHost. It also reports whether a literal secret or a custom
+// pattern was replaced: the built-in patterns match no quote or backslash,
+// so only those can break the file's JSON.
+func (r *redactor) apply(data []byte, hosts []string) (redacted []byte, risky bool) {
 	ph := []byte(Placeholder)
 	// Each built-in pattern runs only where its literal part occurs: most
 	// fixtures hold no key, token or connection string at all, and the
 	// regular expressions are far slower than a search for a word.
-	lower = bytes.ToLower(data)
 	has := func(words ...string) bool {
-		for _, w := range words {
-			if index(lower, []byte(w)) >= 0 {
-				return true
-			}
-		}
-		return false
+		return slices.ContainsFunc(words, func(w string) bool { return indexFold(data, w) >= 0 })
 	}
-	changed := func() { lower = bytes.ToLower(data) }
 	if r.secrets != nil && has(r.secretWords...) {
 		data = r.secrets().ReplaceAll(data, ph)
-		changed()
 		risky = true
 	}
 	if has("endpoint=") {
 		data = connectionString().ReplaceAll(data, ph)
-		changed()
 	}
 	if has("key=", "key%3d") {
 		data = accessKeyValue().ReplaceAll(data, []byte("${1}${2}"+Placeholder))
-		changed()
 	}
 	if has("bearer") {
 		data = bearerValue().ReplaceAll(data, []byte("${1}"+Placeholder))
-		changed()
 	}
 	if has("_token=", "_token%3d") {
 		data = tokenParam().ReplaceAll(data, []byte("${1}"+Placeholder))
-		changed()
 	}
 	if has("token", "key", "string") {
 		data = secretMember().ReplaceAll(data, []byte(`${1}`+Placeholder+`"`))
 		data = escapedSecretMember().ReplaceAll(data, []byte(`${1}`+Placeholder+`\"`))
-		changed()
 	}
 	if jwts := findJWTs(data); len(jwts) > 0 {
 		data = replaceRanges(data, jwts, ph)
-		changed()
 	}
 	for _, re := range r.patterns {
 		data = replaceMatches(data, re, ph)
+		risky = true
 	}
 	// Longest first, so that host:port goes before host.
 	hosts = slices.Clone(hosts)
 	slices.SortFunc(hosts, func(a, b string) int { return len(b) - len(a) })
-	if len(r.patterns) > 0 {
-		changed()
-		risky = true
-	}
 	for _, h := range hosts {
-		if h == "" || strings.EqualFold(h, PlaceholderHost) || !has(strings.ToLower(h)) {
-			continue
+		if h != "" && !strings.EqualFold(h, PlaceholderHost) {
+			data = replaceHost(data, h)
 		}
-		data = replaceHost(data, h)
-		changed()
 	}
-	return data, lower, risky
+	return data, risky
 }
 
 // replaceHost replaces every occurrence of host in data by PlaceholderHost,
 // comparing ASCII letters without case, as host names compare.
 func replaceHost(data []byte, host string) []byte {
-	lower := bytes.Map(func(r rune) rune {
-		if 'A' <= r && r <= 'Z' {
-			return r + 'a' - 'A'
-		}
-		return r
-	}, data)
-	if len(lower) != len(data) { // invalid UTF-8 was rewritten: fall back
-		return regexp.MustCompile("(?i)"+regexp.QuoteMeta(host)).ReplaceAll(data, []byte(PlaceholderHost))
-	}
-	needle := []byte(strings.ToLower(host))
 	var out []byte
 	last := 0
 	for {
-		i := bytes.Index(lower[last:], needle)
+		i := indexFold(data[last:], host)
 		if i < 0 {
 			break
 		}
 		out = append(out, data[last:last+i]...)
 		out = append(out, PlaceholderHost...)
-		last += i + len(needle)
+		last += i + len(host)
 	}
 	if out == nil {
 		return data
@@ -308,6 +277,9 @@ func dottedRuns(data []byte, f func(start, end int)) {
 func findJWTs(data []byte) [][2]int {
 	var out [][2]int
 	dottedRuns(data, func(start, end int) {
+		if !bytes.Contains(data[start:end], []byte("ey")) && !bytes.Contains(data[start:end], []byte("ew")) {
+			return // no segment can start a JSON object's base64 (see below)
+		}
 		run := [2]int{start, end}
 		segs := bytes.Split(data[run[0]:run[1]], []byte("."))
 		offsets := make([]int, len(segs))
@@ -356,11 +328,6 @@ func isJWTHeader(seg []byte) bool {
 // returns an error naming what it found and the line, never the secret
 // itself, or nil when the data is clean.
 func Scan(data []byte, secrets ...string) error {
-	return scan(data, bytes.ToLower(data), secrets)
-}
-
-// scan is Scan, given data lower-cased.
-func scan(data, lower []byte, secrets []string) error {
 	var found []string
 	report := func(what string, at int) {
 		found = append(found, fmt.Sprintf("%s at line %d", what, bytes.Count(data[:at], []byte("\n"))+1))
@@ -370,7 +337,7 @@ func scan(data, lower []byte, secrets []string) error {
 			continue
 		}
 		for _, form := range secretForms(s) {
-			if at := index(lower, bytes.ToLower([]byte(form.text))); at >= 0 {
+			if at := indexFold(data, form.text); at >= 0 {
 				report(fmt.Sprintf("secret %d (%s)", n+1, form.how), at)
 				break
 			}
@@ -380,14 +347,14 @@ func scan(data, lower []byte, secrets []string) error {
 		report("a JWT", rg[0])
 	}
 	// The patterns run only where their literal part occurs.
-	if bytes.Contains(lower, []byte("key=")) || bytes.Contains(lower, []byte("key%3d")) {
+	if indexFold(data, "key=") >= 0 || indexFold(data, "key%3d") >= 0 {
 		for _, m := range accessKeyValue().FindAllSubmatchIndex(data, -1) {
 			if value := data[m[5]:m[1]]; len(value) > 0 && !bytes.EqualFold(value, []byte(Placeholder)) {
 				report("an access key value", m[0])
 			}
 		}
 	}
-	if bytes.Contains(lower, []byte("bearer")) {
+	if indexFold(data, "bearer") >= 0 {
 		for _, m := range bearerValue().FindAllSubmatchIndex(data, -1) {
 			if value := data[m[3]:m[1]]; !bytes.EqualFold(value, []byte(Placeholder)) {
 				report("a bearer value", m[0])
@@ -400,26 +367,86 @@ func scan(data, lower []byte, secrets []string) error {
 	return nil
 }
 
-// index is bytes.Index, fast for long needles too: bytes.Index searches
-// for needles longer than its vector code handles with Rabin-Karp, several
-// times slower, and secrets (a connection string) are long. index looks
-// for the needle's first 32 bytes and checks the rest where they occur.
-func index(s, needle []byte) int {
-	const head = 32
-	if len(needle) <= head {
-		return bytes.Index(s, needle)
+// indexFold returns the index of the first occurrence of needle in s, with
+// ASCII letters compared without case, or -1. It finds candidates with the
+// vectorised bytes.IndexByte: on the needle's first byte that is not a
+// letter, or, for a needle of letters only, on its first letter in either
+// case. Fixtures are searched for a dozen words and every form of every
+// secret, so this runs over every byte of a fixture many times, without
+// the lower-cased copy of the file a bytes.Index would need.
+func indexFold(s []byte, needle string) int {
+	n := len(needle)
+	if n == 0 {
+		return 0
 	}
-	for at := 0; ; {
-		i := bytes.Index(s[at:], needle[:head])
-		if i < 0 {
+	if anchor := strings.IndexFunc(needle, func(r rune) bool { return !isASCIILetter(r) }); anchor >= 0 {
+		c := needle[anchor]
+		for start := 0; start+n <= len(s); start++ {
+			i := bytes.IndexByte(s[start+anchor:len(s)-n+anchor+1], c)
+			if i < 0 {
+				return -1
+			}
+			start += i
+			if equalFoldASCII(s[start:start+n], needle) {
+				return start
+			}
+		}
+		return -1
+	}
+	// Letters only: the next place of each case of the first letter,
+	// each searched again only once passed.
+	lower, upper := needle[0]|0x20, needle[0]&^0x20
+	limit := len(s) - n + 1
+	nextLower, nextUpper := -2, -2
+	next := func(c byte, from int) int {
+		if i := bytes.IndexByte(s[from:max(from, limit)], c); i >= 0 {
+			return from + i
+		}
+		return -1
+	}
+	for start := 0; start < limit; start++ {
+		if nextLower != -1 && nextLower < start {
+			nextLower = next(lower, start)
+		}
+		if nextUpper != -1 && nextUpper < start {
+			nextUpper = next(upper, start)
+		}
+		switch {
+		case nextLower < 0 && nextUpper < 0:
 			return -1
+		case nextLower < 0 || (nextUpper >= 0 && nextUpper < nextLower):
+			start = nextUpper
+		default:
+			start = nextLower
 		}
-		at += i
-		if bytes.HasPrefix(s[at:], needle) {
-			return at
+		if equalFoldASCII(s[start:start+n], needle) {
+			return start
 		}
-		at++
 	}
+	return -1
+}
+
+// isASCIILetter reports whether r is an ASCII letter.
+func isASCIILetter(r rune) bool {
+	return 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z'
+}
+
+// equalFoldASCII reports whether a and b are equal with ASCII letters
+// compared without case.
+func equalFoldASCII(a []byte, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range len(a) {
+		x, y := a[i], b[i]
+		if x == y {
+			continue
+		}
+		if x|0x20 != y|0x20 || !isASCIILetter(rune(x|0x20)) {
+			return false
+		}
+	}
+	return true
 }
 
 // LeakError is Scan's error: the fixture holds secrets.
