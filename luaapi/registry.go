@@ -276,11 +276,18 @@ func LookupClass(name string) (Class, bool) {
 // functionTable returns a new table holding the Lua functions of module
 // ("" for the globals), keyed by name.
 func functionTable(L *lua.LState, module string) *lua.LTable {
-	t := L.NewTable()
 	// Every run builds these tables, so read the registry in place rather
-	// than through Functions, which copies and sorts it.
+	// than through Functions, which copies and sorts it, and size the
+	// table once rather than let it grow by doubling.
 	registry.mu.Lock()
 	defer registry.mu.Unlock()
+	n := 0
+	for i := range registry.functions {
+		if registry.functions[i].Module == module {
+			n++
+		}
+	}
+	t := L.CreateTable(0, n)
 	for i := range registry.functions {
 		// By index: a range variable would be a copy of the whole
 		// Function, moved to the heap for each closure.

@@ -32,7 +32,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"gopkg.in/yaml.v3"
+	"github.com/goccy/go-yaml"
 )
 
 // Placeholder replaces every redacted value in a recorded fixture. When a
@@ -439,7 +439,9 @@ func ParseVCR(data []byte) (*Fixture, error) {
 		} `yaml:"interactions"`
 	}
 	if err := yaml.Unmarshal(data, &cassette); err != nil {
-		return nil, fmt.Errorf("not a vcrpy cassette: %w", err)
+		// One line, "[line:column] what", without the excerpt of the file
+		// the YAML library adds by default.
+		return nil, fmt.Errorf("not a vcrpy cassette: %s", yaml.FormatError(err, false, false))
 	}
 	f := &Fixture{}
 	for i, c := range cassette.Interactions {

@@ -64,6 +64,12 @@ func TestLoadDecodesBodiesByContentType(t *testing.T) {
 	if _, err := ParseTestProxy([]byte(`{"entries": 3}`)); err == nil {
 		t.Error("a file without Entries loaded")
 	}
+	// A broken cassette is named in one line, with where it breaks, and
+	// without quoting the file.
+	_, err = ParseVCR([]byte("interactions:\n- request:\n    body: [1, 2\n    uri: secret-looking-text\n"))
+	if err == nil || strings.Contains(err.Error(), "\n") || strings.Contains(err.Error(), "secret-looking-text") || !strings.Contains(err.Error(), "[4:5]") {
+		t.Errorf("broken cassette: %v", err)
+	}
 }
 
 // TestFixtureRoundTrip checks that MarshalTestProxy writes what
