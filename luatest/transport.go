@@ -253,9 +253,16 @@ func (t *switchTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 type untagging struct{ next http.RoundTripper }
 
 func (u untagging) RoundTrip(req *http.Request) (*http.Response, error) {
-	c := req.Clone(req.Context())
-	c.Header.Del(TagHeader)
-	return u.next.RoundTrip(c)
+	// A shallow copy with a header map of its own: the recorder keeps
+	// req's, tag included, and nothing else in req changes.
+	c := *req
+	c.Header = make(http.Header, len(req.Header))
+	for name, values := range req.Header {
+		if name != TagHeader {
+			c.Header[name] = values
+		}
+	}
+	return u.next.RoundTrip(&c)
 }
 
 // syncBuffer is a bytes.Buffer safe for concurrent writes: a script

@@ -42,8 +42,9 @@ type RecordOptions struct {
 // members; anything shaped like a JWT; and the custom patterns. The hosts
 // requests went to become PlaceholderHost. Values become Placeholder.
 //
-// A Recorder keeps the header maps of each request and response it passes
-// on, without copying them: neither may be changed after the round trip.
+// A Recorder keeps the URL and header map of each request and the header
+// map of each response it passes on, without copying them: none may be
+// changed after the round trip.
 // It is safe for concurrent use.
 type Recorder struct {
 	transport http.RoundTripper
@@ -118,11 +119,10 @@ func (r *Recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	resp.Body = io.NopCloser(bytes.NewReader(respBody))
-	u := *req.URL
 	in := &Interaction{
 		// The headers are kept as they are, not copied: the credential
 		// ones are masked when the fixture is written (appendHeaders).
-		Method: req.Method, URL: &u, RequestHeader: req.Header, RequestBody: body,
+		Method: req.Method, URL: req.URL, RequestHeader: req.Header, RequestBody: body,
 		StatusCode: resp.StatusCode, ResponseHeader: resp.Header, ResponseBody: respBody,
 	}
 	r.mu.Lock()

@@ -245,29 +245,34 @@ var inRun = func() (t [256]bool) {
 
 // dottedRuns calls f with the byte range of each run of base64url
 // characters and dots at least 10 long in data, and at least two dots: where
-// a JWT may be. It is the regular expression [A-Za-z0-9_.-]{10,}, written
-// out because it runs over every byte of every fixture, and it collects
-// nothing, as a fixture holds thousands of such runs and almost no JWT.
+// a JWT may be. It is the regular expression [A-Za-z0-9_.-]{10,} with a
+// count of dots, written out because it runs over every fixture twice (to
+// redact, then to scan), and it collects nothing, as a fixture holds
+// thousands of such runs and almost no JWT. It jumps from dot to dot with
+// the vectorised bytes.IndexByte, as a run without a dot cannot qualify,
+// and looks at the bytes around each.
 func dottedRuns(data []byte, f func(start, end int)) {
-	start, dots := -1, 0
-	for i := 0; i <= len(data); i++ {
-		in := i < len(data) && inRun[data[i]]
-		switch {
-		case in && start < 0:
-			start, dots = i, 0
-			if data[i] == '.' {
-				dots++
-			}
-		case in:
-			if data[i] == '.' {
-				dots++
-			}
-		case start >= 0:
-			if i-start >= 10 && dots >= 2 {
-				f(start, i)
-			}
-			start = -1
+	for from := 0; ; {
+		i := bytes.IndexByte(data[from:], '.')
+		if i < 0 {
+			return
 		}
+		dot := from + i
+		start, end := dot, dot+1
+		for start > 0 && inRun[data[start-1]] {
+			start--
+		}
+		dots := 1
+		for end < len(data) && inRun[data[end]] {
+			if data[end] == '.' {
+				dots++
+			}
+			end++
+		}
+		if end-start >= 10 && dots >= 2 {
+			f(start, end)
+		}
+		from = end
 	}
 }
 
@@ -369,9 +374,9 @@ func Scan(data []byte, secrets ...string) error {
 
 // indexFold returns the index of the first occurrence of needle in s, with
 // ASCII letters compared without case, or -1. It finds candidates with the
-// vectorised bytes.IndexByte: on the needle's first byte that is not a
-// letter, or, for a needle of letters only, on its first letter in either
-// case. Fixtures are searched for a dozen words and every form of every
+// vectorised bytes.IndexByte on the needle's least common byte (see
+// commonness), in both cases for a letter, and compares the needle around
+// each. Fixtures are searched for a dozen words and every form of every
 // secret, so this runs over every byte of a fixture many times, without
 // the lower-cased copy of the file a bytes.Index would need.
 func indexFold(s []byte, needle string) int {
@@ -379,52 +384,64 @@ func indexFold(s []byte, needle string) int {
 	if n == 0 {
 		return 0
 	}
-	if anchor := strings.IndexFunc(needle, func(r rune) bool { return !isASCIILetter(r) }); anchor >= 0 {
-		c := needle[anchor]
-		for start := 0; start+n <= len(s); start++ {
-			i := bytes.IndexByte(s[start+anchor:len(s)-n+anchor+1], c)
-			if i < 0 {
-				return -1
-			}
-			start += i
-			if equalFoldASCII(s[start:start+n], needle) {
-				return start
-			}
-		}
+	if n > len(s) {
 		return -1
 	}
-	// Letters only: the next place of each case of the first letter,
-	// each searched again only once passed.
-	lower, upper := needle[0]|0x20, needle[0]&^0x20
-	limit := len(s) - n + 1
-	nextLower, nextUpper := -2, -2
-	next := func(c byte, from int) int {
-		if i := bytes.IndexByte(s[from:max(from, limit)], c); i >= 0 {
+	anchor := 0
+	for i := 1; i < n; i++ {
+		if commonness[needle[i]|0x20] > commonness[needle[anchor]|0x20] {
+			anchor = i
+		}
+	}
+	c := needle[anchor]
+	other := c // the anchor's other case, or itself
+	if isASCIILetter(rune(c)) {
+		other = c ^ 0x20
+	}
+	// p runs over the places the anchor may be at: from anchor to
+	// len(s)-n+anchor. next[0] and next[1] are the next place of each
+	// case at or after p (-1: none left; -2: not searched yet).
+	limit := len(s) - n + anchor + 1
+	next := [2]int{-2, -2}
+	find := func(b byte, from int) int {
+		if i := bytes.IndexByte(s[from:limit], b); i >= 0 {
 			return from + i
 		}
 		return -1
 	}
-	for start := 0; start < limit; start++ {
-		if nextLower != -1 && nextLower < start {
-			nextLower = next(lower, start)
-		}
-		if nextUpper != -1 && nextUpper < start {
-			nextUpper = next(upper, start)
+	for p := anchor; p < limit; p++ {
+		for k, b := range [2]byte{c, other} {
+			if next[k] != -1 && next[k] < p {
+				next[k] = find(b, p)
+			}
 		}
 		switch {
-		case nextLower < 0 && nextUpper < 0:
+		case next[0] < 0 && next[1] < 0:
 			return -1
-		case nextLower < 0 || (nextUpper >= 0 && nextUpper < nextLower):
-			start = nextUpper
+		case next[0] < 0 || (next[1] >= 0 && next[1] < next[0]):
+			p = next[1]
 		default:
-			start = nextLower
+			p = next[0]
 		}
-		if equalFoldASCII(s[start:start+n], needle) {
+		if start := p - anchor; equalFoldASCII(s[start:start+n], needle) {
 			return start
 		}
 	}
 	return -1
 }
+
+// commonness ranks bytes, lower-cased, by how often they occur in a
+// fixture's JSON, most common first; indexFold anchors its search on the
+// needle's least common byte. Bytes not listed are rarer than all of them.
+var commonness = func() (rank [256]uint8) {
+	for i := range rank {
+		rank[i] = 255
+	}
+	for i, c := range []byte(` "etaoinsrlcdhupm:,0123456789-/.{}gbfywkvxzjq`) {
+		rank[c] = uint8(i)
+	}
+	return rank
+}()
 
 // isASCIILetter reports whether r is an ASCII letter.
 func isASCIILetter(r rune) bool {
