@@ -20,8 +20,9 @@ type RecordOptions struct {
 	Transport http.RoundTripper
 	// Secrets are values that must never reach the fixture, such as the
 	// access key. They are replaced wherever they appear as text,
-	// whatever their case; a file that still holds one in any form
-	// (base64 included) is refused. An empty secret is refused.
+	// whatever the case of their ASCII letters (keys, tokens and
+	// connection strings are ASCII); a file that still holds one in any
+	// form (base64 included) is refused. An empty secret is refused.
 	Secrets []string
 	// Patterns are extra regular expressions to redact, matched
 	// case-insensitively over the whole file: each match is replaced

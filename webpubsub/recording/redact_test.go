@@ -3,6 +3,7 @@ package recording
 import (
 	"bytes"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -65,6 +66,48 @@ func BenchmarkScan(b *testing.B) {
 	for b.Loop() {
 		if err := Scan(data, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH"); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// TestDottedRuns holds dottedRuns, which jumps from dot to dot, to the
+// byte-by-byte reading of its definition: every maximal run of
+// [A-Za-z0-9_.-] at least 10 long with at least two dots.
+func TestDottedRuns(t *testing.T) {
+	reference := func(data []byte) (runs [][2]int) {
+		start, dots := -1, 0
+		for i := 0; i <= len(data); i++ {
+			in := i < len(data) && inRun[data[i]]
+			switch {
+			case in && start < 0:
+				start, dots = i, 0
+				if data[i] == '.' {
+					dots++
+				}
+			case in:
+				if data[i] == '.' {
+					dots++
+				}
+			case start >= 0:
+				if i-start >= 10 && dots >= 2 {
+					runs = append(runs, [2]int{start, i})
+				}
+				start = -1
+			}
+		}
+		return runs
+	}
+	const alphabet = "aZ9_-.. \"/:"
+	rng := rand.New(rand.NewPCG(3, 4))
+	for range 20000 {
+		data := make([]byte, rng.IntN(60))
+		for i := range data {
+			data[i] = alphabet[rng.IntN(len(alphabet))]
+		}
+		var got [][2]int
+		dottedRuns(data, func(start, end int) { got = append(got, [2]int{start, end}) })
+		if want := reference(data); !slices.Equal(got, want) {
+			t.Fatalf("dottedRuns(%q) = %v, want %v", data, got, want)
 		}
 	}
 }
