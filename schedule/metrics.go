@@ -29,32 +29,30 @@ import (
 // A family is one metric of the scheduler: its name, help, type and label
 // names, as /metrics shows them.
 type family struct {
-	name   string
-	help   string
-	kind   string // "counter", "gauge" or "histogram"
-	labels []string
+	name    string
+	help    string
+	kind    string // "counter", "gauge" or "histogram"
+	labels  []string
+	buckets []float64 // a histogram's upper bounds, ascending
 }
 
 // The scheduler's families; label names are in sorted order, as the
 // exposition writes them.
 var (
-	runsFamily = family{"wps_cron_runs_total",
-		"Attempts of scheduled runs by outcome (ok, failed, timeout, killed), and runs skipped or missed.",
-		"counter", []string{"job", "outcome"}}
-	durationFamily = family{"wps_cron_run_duration_seconds",
-		"How long attempts of runs took.", "histogram", []string{"job"}}
-	runningFamily = family{"wps_cron_running",
-		"Attempts running now (0 or 1 per job).", "gauge", []string{"job"}}
-	skippedFamily = family{"wps_cron_skipped_total",
-		"Runs skipped because the job was still running.", "counter", []string{"job"}}
-	lastSuccessFamily = family{"wps_cron_last_success_timestamp_seconds",
-		"When the job's last successful run ended, in Unix seconds.", "gauge", []string{"job"}}
-	nextRunFamily = family{"wps_cron_next_run_timestamp_seconds",
-		"When the job's next run is due, in Unix seconds.", "gauge", []string{"job"}}
+	runsFamily = family{name: "wps_cron_runs_total", kind: "counter", labels: []string{"job", "outcome"},
+		help: "Attempts of scheduled runs by outcome (ok, failed, timeout, killed), and runs skipped or missed."}
+	durationFamily = family{name: "wps_cron_run_duration_seconds", kind: "histogram", labels: []string{"job"},
+		help:    "How long attempts of runs took.",
+		buckets: []float64{0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800}}
+	runningFamily = family{name: "wps_cron_running", kind: "gauge", labels: []string{"job"},
+		help: "Attempts running now (0 or 1 per job)."}
+	skippedFamily = family{name: "wps_cron_skipped_total", kind: "counter", labels: []string{"job"},
+		help: "Runs skipped because the job was still running."}
+	lastSuccessFamily = family{name: "wps_cron_last_success_timestamp_seconds", kind: "gauge", labels: []string{"job"},
+		help: "When the job's last successful run ended, in Unix seconds."}
+	nextRunFamily = family{name: "wps_cron_next_run_timestamp_seconds", kind: "gauge", labels: []string{"job"},
+		help: "When the job's next run is due, in Unix seconds."}
 )
-
-// durationBuckets are the upper bounds of the run duration histogram.
-var durationBuckets = []float64{0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800}
 
 // A series is one labelled value of a family: a counter or gauge value, or
 // a histogram's per-bucket counts, count and sum.
@@ -84,7 +82,7 @@ func (v *vec) get(values ...string) *series {
 	if !ok {
 		s = &series{labels: values}
 		if v.kind == "histogram" {
-			s.buckets = make([]uint64, len(durationBuckets))
+			s.buckets = make([]uint64, len(v.family.buckets))
 		}
 		v.series[key] = s
 	}
@@ -175,9 +173,9 @@ func (m *metrics) finished(name string, o Outcome, d time.Duration, end time.Tim
 	m.runs.get(name, string(o)).value++
 	h := m.duration.get(name)
 	seconds := d.Seconds()
-	// Bucket i counts observations up to durationBuckets[i]; beyond the
-	// last, only count (the +Inf bucket) does.
-	if i, _ := slices.BinarySearch(durationBuckets, seconds); i < len(h.buckets) {
+	// Bucket i counts observations up to the family's bucket i; beyond
+	// the last, only count (the +Inf bucket) does.
+	if i, _ := slices.BinarySearch(m.duration.family.buckets, seconds); i < len(h.buckets) {
 		h.buckets[i]++
 	}
 	h.count++
@@ -231,7 +229,7 @@ func (m *metrics) write(w *bufio.Writer) {
 				continue
 			}
 			var cumulative uint64
-			for i, le := range durationBuckets {
+			for i, le := range v.family.buckets {
 				cumulative += s.buckets[i]
 				writeSample(w, v.name+"_bucket", v.labels, s.labels, "le", le, float64(cumulative))
 			}

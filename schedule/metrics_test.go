@@ -133,7 +133,7 @@ func newMirror(t *testing.T) *mirror {
 	m.runs, m.skipped = counter(runsFamily), counter(skippedFamily)
 	m.running, m.lastSuccess, m.nextRun = gauge(runningFamily), gauge(lastSuccessFamily), gauge(nextRunFamily)
 	m.duration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
-		Name: durationFamily.name, Help: durationFamily.help, Buckets: durationBuckets}, durationFamily.labels)
+		Name: durationFamily.name, Help: durationFamily.help, Buckets: durationFamily.buckets}, durationFamily.labels)
 	m.reg.MustRegister(m.runs, m.skipped, m.running, m.lastSuccess, m.nextRun, m.duration)
 	return m
 }
