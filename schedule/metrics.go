@@ -82,7 +82,7 @@ func (v *vec) get(values ...string) *series {
 	if !ok {
 		s = &series{labels: values}
 		if v.kind == "histogram" {
-			s.buckets = make([]uint64, len(v.family.buckets))
+			s.buckets = make([]uint64, len(v.buckets))
 		}
 		v.series[key] = s
 	}
@@ -175,7 +175,7 @@ func (m *metrics) finished(name string, o Outcome, d time.Duration, end time.Tim
 	seconds := d.Seconds()
 	// Bucket i counts observations up to the family's bucket i; beyond
 	// the last, only count (the +Inf bucket) does.
-	if i, _ := slices.BinarySearch(m.duration.family.buckets, seconds); i < len(h.buckets) {
+	if i, _ := slices.BinarySearch(m.duration.buckets, seconds); i < len(h.buckets) {
 		h.buckets[i]++
 	}
 	h.count++
@@ -229,7 +229,7 @@ func (m *metrics) write(w *bufio.Writer) {
 				continue
 			}
 			var cumulative uint64
-			for i, le := range v.family.buckets {
+			for i, le := range v.buckets {
 				cumulative += s.buckets[i]
 				writeSample(w, v.name+"_bucket", v.labels, s.labels, "le", le, float64(cumulative))
 			}
