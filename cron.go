@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -25,6 +23,7 @@ import (
 	"wps/engine"
 	"wps/schedule"
 	"wps/schedule/cronfile"
+	"wps/webpubsub"
 )
 
 const cronDescription = `Run the jobs of the schedule file FILE on their schedules until SIGINT or
@@ -156,7 +155,7 @@ func runCron(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if file.Job(f.runNow) == nil {
 		return usagef("%s declares no job %q (it has %s)", path, f.runNow, jobNames(file.Jobs))
 	}
-	run := schedule.RunInfo{ID: newRunID(), Scheduled: time.Now(), Attempt: 1}
+	run := schedule.RunInfo{ID: schedule.NewRunID(), Scheduled: time.Now(), Attempt: 1}
 	return reportScriptError("cron", file.Run(ctx, f.runNow, run), stderr)
 }
 
@@ -288,13 +287,6 @@ func jobNames(jobs []*schedule.Job) string {
 	return strings.Join(names, ", ")
 }
 
-// newRunID returns a random run id, as the scheduler makes them.
-func newRunID() string {
-	b := make([]byte, 6)
-	rand.Read(b)
-	return hex.EncodeToString(b)
-}
-
 // runScheduler is `wps cron FILE`: it loads FILE, then runs its jobs, each
 // run in a child process, until SIGINT or SIGTERM; SIGHUP reloads FILE.
 func runScheduler(ctx context.Context, path string, f *cronFlags, opts engine.Options, stderr io.Writer) error {
@@ -318,7 +310,8 @@ func runScheduler(ctx context.Context, path string, f *cronFlags, opts engine.Op
 		return err
 	}
 	if e.Target().Embedded() {
-		log.Info("embedded Web PubSub service started for the runs", "endpoint", endpointOf(connectionString), "hub", e.Target().Hub)
+		parsed, _ := webpubsub.ParseConnectionString(connectionString)
+		log.Info("embedded Web PubSub service started for the runs", "endpoint", parsed.Endpoint, "hub", e.Target().Hub)
 	}
 	argv := []string{exe, "cron", "--child", "", "--log-level", f.script.logLevel, "--log-format", "json",
 		"--max-memory", strconv.FormatInt(int64(f.script.maxMemory), 10), "--timeout", f.script.timeout.String()}
@@ -403,16 +396,6 @@ func runScheduler(ctx context.Context, path string, f *cronFlags, opts engine.Op
 	}()
 	log.Info("schedule loaded", "file", path, "jobs", len(file.Jobs), "target", e.Target())
 	return s.Run(runCtx)
-}
-
-// endpointOf returns the endpoint of a connection string, without its key.
-func endpointOf(connectionString string) string {
-	for part := range strings.SplitSeq(connectionString, ";") {
-		if v, ok := strings.CutPrefix(part, "Endpoint="); ok {
-			return v
-		}
-	}
-	return ""
 }
 
 // serveMetrics serves h on addr until the returned function is called.

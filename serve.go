@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"wps/engine"
 	"wps/webpubsub/service"
 )
 
@@ -171,23 +172,14 @@ func isLoopbackHost(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// parseSize parses a byte count such as 16777216, 512KiB or 16MiB (KB and MB
-// are taken as KiB and MiB).
+// parseSize reads --max-queue with engine.ParseSize, which reads
+// --max-memory too: a whole number of bytes, KiB, MiB or GiB, from 1 byte
+// to 1 TiB, such as 16777216, 512KiB or 16MiB (KB and MB are taken as KiB
+// and MiB).
 func parseSize(s string) (int, error) {
-	text := strings.TrimSpace(s)
-	multiplier := 1
-	for _, unit := range []struct {
-		suffix string
-		bytes  int
-	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"KB", 1 << 10}, {"MB", 1 << 20}, {"GB", 1 << 30}, {"B", 1}} {
-		if number, ok := strings.CutSuffix(text, unit.suffix); ok {
-			text, multiplier = strings.TrimSpace(number), unit.bytes
-			break
-		}
+	n, err := engine.ParseSize(strings.TrimSpace(s))
+	if err != nil || n < 1 || n > 1<<40 || strings.Contains(s, ".") {
+		return 0, fmt.Errorf("%q is not a size: give a whole number of bytes, KiB, MiB or GiB, from 1 byte to 1TiB", s)
 	}
-	n, err := strconv.Atoi(text)
-	if err != nil || n < 1 || n > (1<<40)/multiplier {
-		return 0, fmt.Errorf("%q is not a size: give a number of bytes from 1 to 1TiB, optionally with KiB, MiB or GiB", s)
-	}
-	return n * multiplier, nil
+	return int(n), nil
 }

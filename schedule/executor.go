@@ -3,6 +3,8 @@ package schedule
 import (
 	"context"
 	"errors"
+	"fmt"
+	"math/rand/v2"
 	"time"
 )
 
@@ -39,6 +41,12 @@ var (
 	// scheduler stopped and the run outlived the grace period.
 	ErrStopped = errors.New("scheduler stopped")
 )
+
+// NewRunID returns a random id for a run: 12 hexadecimal digits, as the
+// scheduler gives its runs and their log lines.
+func NewRunID() string {
+	return fmt.Sprintf("%012x", rand.Uint64()>>16)
+}
 
 // RunInfo identifies one attempt of a run for an Executor.
 type RunInfo struct {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"time"
 )
 
@@ -39,7 +38,7 @@ func (s *Scheduler) runJob(e *entry, job *Job, sched time.Time) {
 // runOnce waits the job's jitter, then runs attempts until one succeeds,
 // the retries are spent or Run is stopping.
 func (s *Scheduler) runOnce(job *Job, sched time.Time) {
-	id := fmt.Sprintf("%012x", rand.Uint64()>>16)
+	id := NewRunID()
 	if j := job.spec.Jitter; j > 0 && !s.sleep(time.Duration(s.randN(int64(j)))) {
 		s.log.Info("run not started: scheduler stopping", "job", job.Name(), "run_id", id, "scheduled", sched)
 		return
