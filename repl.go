@@ -76,7 +76,7 @@ func runREPL(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	inTerminal := term.IsTerminal(int(replInput.Fd()))
-	outTerminal := isTerminal(stdout)
+	outTerminal := engine.IsTerminal(stdout)
 	cfg := repl.Config{
 		Stdin:         replInput,
 		Stdout:        stdout,
@@ -106,10 +106,4 @@ func runREPL(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return &reportedError{&engine.ExitError{Code: status}}
 	}
 	return nil
-}
-
-// isTerminal reports whether w is a terminal.
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
 }

@@ -148,9 +148,6 @@ func (ex *exchange) String() string {
 	return strings.TrimRight(b.String(), "\n")
 }
 
-// secretHeaders are the headers .http never shows.
-var secretHeaders = map[string]bool{"Authorization": true, "Proxy-Authorization": true, "Cookie": true, "Set-Cookie": true}
-
 // writeHeaders writes h sorted by name, redacted.
 func writeHeaders(b *strings.Builder, h http.Header) {
 	names := make([]string, 0, len(h))
@@ -160,7 +157,7 @@ func writeHeaders(b *strings.Builder, h http.Header) {
 	sort.Strings(names)
 	for _, name := range names {
 		value := strings.Join(h[name], ", ")
-		if secretHeaders[http.CanonicalHeaderKey(name)] {
+		if webpubsub.IsCredentialHeader(name) {
 			value = "REDACTED"
 		}
 		fmt.Fprintf(b, "%s: %s\n", name, webpubsub.RedactSecrets(value))

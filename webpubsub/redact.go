@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 )
@@ -27,14 +28,22 @@ func redactURL(s string) string {
 	return accessTokenValue().ReplaceAllString(s, "${1}"+redacted)
 }
 
+// credentialHeaders are the headers whose values are never shown.
+var credentialHeaders = []string{"Authorization", "Proxy-Authorization", "Cookie", "Set-Cookie", "X-Ms-Encryption-Key"}
+
+// IsCredentialHeader reports whether the header name (in any case) carries
+// credentials, whose value logs and displays must never show.
+func IsCredentialHeader(name string) bool {
+	return slices.ContainsFunc(credentialHeaders, func(c string) bool { return strings.EqualFold(c, name) })
+}
+
 // redactHeaders returns a copy of h, flattened for logging, with the
-// Authorization and cookie headers replaced.
+// credential headers replaced.
 func redactHeaders(h http.Header) map[string]string {
 	out := make(map[string]string, len(h))
 	for name, values := range h {
 		v := strings.Join(values, ", ")
-		switch strings.ToLower(name) {
-		case "authorization", "proxy-authorization", "cookie", "set-cookie":
+		if IsCredentialHeader(name) {
 			v = redacted
 		}
 		out[name] = redactURL(v)

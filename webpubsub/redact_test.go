@@ -5,8 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 	"testing"
+
+	"wps/webpubsub/recording"
 )
 
 // redactor is what every type holding a key or a token implements.
@@ -142,4 +147,29 @@ func dropTime(groups []string, a slog.Attr) slog.Attr {
 		return slog.Attr{}
 	}
 	return a
+}
+
+// TestFixturesMaskEveryCredentialHeader holds the recording package, which
+// keeps its own copy of the credential headers, to IsCredentialHeader's
+// list: a fixture written with each of them holds none of their values.
+func TestFixturesMaskEveryCredentialHeader(t *testing.T) {
+	in := recording.Interaction{Method: "GET", StatusCode: 200, RequestHeader: http.Header{}, ResponseHeader: http.Header{}}
+	in.URL, _ = url.Parse("http://h/api/health")
+	for i, name := range credentialHeaders {
+		if !IsCredentialHeader(strings.ToLower(name)) {
+			t.Errorf("IsCredentialHeader(%q) = false", strings.ToLower(name))
+		}
+		in.RequestHeader.Set(name, "credential-value-"+strconv.Itoa(i))
+		in.ResponseHeader.Set(name, "credential-value-"+strconv.Itoa(i))
+	}
+	data, err := (&recording.Fixture{Interactions: []recording.Interaction{in}}).MarshalTestProxy()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(data), "credential-value") {
+		t.Errorf("a credential header's value reached the fixture:\n%s", data)
+	}
+	if IsCredentialHeader("Content-Type") {
+		t.Error("Content-Type taken for a credential header")
+	}
 }

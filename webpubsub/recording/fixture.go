@@ -357,7 +357,10 @@ func appendHeaders(b []byte, h http.Header) []byte {
 	}, "      ")
 }
 
-// credentialHeaders are the headers whose values a fixture never holds.
+// credentialHeaders are the headers whose values a fixture never holds:
+// webpubsub.IsCredentialHeader's list, kept here too because the REST
+// client's tests replay through this package, which therefore cannot
+// import the client.
 var credentialHeaders = []string{"Authorization", "Proxy-Authorization", "Cookie", "Set-Cookie", "X-Ms-Encryption-Key"}
 
 // isCredentialHeader reports whether name is one of credentialHeaders, in
