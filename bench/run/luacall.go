@@ -15,6 +15,7 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
+	"wps/bench/internal/benchkit"
 	"wps/engine"
 	"wps/webpubsub"
 )
@@ -243,13 +244,13 @@ func timeCalls(s *sender, n int) (float64, error) {
 // overhead against its target.
 func reportLuaCall(w io.Writer, c callCost) {
 	row := func(name string, ns []float64) {
-		fmt.Fprintf(w, "%-42s median %7.0f ns  p10 %7.0f  p90 %7.0f\n", name, median(ns), percentile(ns, 10), percentile(ns, 90))
+		fmt.Fprintf(w, "%-42s median %7.0f ns  p10 %7.0f  p90 %7.0f\n", name, benchkit.Median(ns), benchkit.Percentile(ns, 10), benchkit.Percentile(ns, 90))
 	}
 	fmt.Fprintf(w, "%d paired rounds of %d calls:\n", callRounds, callsPerRound)
 	row("Go client.SendToAll", c.goSend)
 	row("Lua wps.send_to_all", c.luaSend)
 	row("Lua - Go, per round", c.overhead)
 	row("Lua call of a no-op Go function", c.noop)
-	overhead := median(c.overhead)
+	overhead := benchkit.Median(c.overhead)
 	verdict(w, fmt.Sprintf("Lua-to-Go call overhead %.0f ns", overhead), overhead < targetCallNS, fmt.Sprintf("< %.0f µs", targetCallNS/1000))
 }

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"wps/bench/internal/benchkit"
 	"wps/webpubsub"
 )
 
@@ -132,25 +133,6 @@ func expectedDeliveries(results []*result) int {
 	return n
 }
 
-// median returns the middle of the sorted values (the mean of the two
-// middle ones for an even count). It panics on no values.
-func median(values []float64) float64 {
-	s := slices.Sorted(slices.Values(values))
-	n := len(s)
-	if n%2 == 1 {
-		return s[n/2]
-	}
-	return (s[n/2-1] + s[n/2]) / 2
-}
-
-// percentile returns the nearest-rank p-th percentile (0 < p <= 100) of
-// the values: the smallest value at least p% of them do not exceed.
-func percentile(values []float64, p float64) float64 {
-	s := slices.Sorted(slices.Values(values))
-	rank := int(float64(len(s))*p/100+0.999999) - 1
-	return s[max(0, min(rank, len(s)-1))]
-}
-
 // millis converts durations to float milliseconds.
 func millis(ds []time.Duration) []float64 {
 	out := make([]float64, len(ds))
@@ -176,23 +158,23 @@ func report(w io.Writer, results []*result, delivered, wantDelivered int) {
 	for _, r := range results {
 		ms, mib := millis(r.walls), mebibytes(r.peakKB)
 		fmt.Fprintf(w, "%-26s %5d %10.1f %10.1f %10.1f %12.1f %12.1f\n", r.name, len(r.walls),
-			median(ms), percentile(ms, 90), slices.Min(ms), median(mib), slices.Max(mib))
+			benchkit.Median(ms), benchkit.Percentile(ms, 90), slices.Min(ms), benchkit.Median(mib), slices.Max(mib))
 	}
 	fmt.Fprintf(w, "Messages delivered to the hub's client: %d of %d\n", delivered, wantDelivered)
 
 	wps, node, bare := results[0], findResult(results, "node"), findResult(results, "gosend")
-	wpsMedian := median(millis(wps.walls))
+	wpsMedian := benchkit.Median(millis(wps.walls))
 	wpsPeak := slices.Max(wps.peakKB)
 	fmt.Fprintln(w)
 	verdict(w, fmt.Sprintf("wps run median wall time %.1f ms", wpsMedian), wpsMedian <= float64(targetMedian/time.Millisecond), fmt.Sprintf("<= %d ms", targetMedian/time.Millisecond))
 	if bare != nil {
-		ratio := wpsMedian / median(millis(bare.walls))
+		ratio := wpsMedian / benchkit.Median(millis(bare.walls))
 		verdict(w, fmt.Sprintf("wps run/bare Go median wall time %.2fx", ratio), ratio <= targetGoRatio, fmt.Sprintf("<= %.1fx", targetGoRatio))
 	}
 	verdict(w, fmt.Sprintf("wps run peak RSS %.1f MiB", float64(wpsPeak)/1024), wpsPeak <= targetPeakKB, fmt.Sprintf("<= %d MiB", targetPeakKB/1024))
 	if node != nil {
-		timeRatio := median(millis(node.walls)) / wpsMedian
-		memRatio := median(mebibytes(node.peakKB)) / median(mebibytes(wps.peakKB))
+		timeRatio := benchkit.Median(millis(node.walls)) / wpsMedian
+		memRatio := benchkit.Median(mebibytes(node.peakKB)) / benchkit.Median(mebibytes(wps.peakKB))
 		verdict(w, fmt.Sprintf("Node/wps median wall time %.1fx", timeRatio), timeRatio >= targetRatio, fmt.Sprintf(">= %.0fx", targetRatio))
 		fmt.Fprintf(w, "Node/wps median peak RSS %.1fx\n", memRatio)
 	}

@@ -1,17 +1,18 @@
 // Package benchkit holds what the benchmark programs under bench/ share:
 // building wps (and helper programs) once, outside the measurements, and
-// reading a percentile of timings.
+// reading the median and percentiles of measurements.
 package benchkit
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
-	"time"
 )
 
 // ModuleRoot returns the directory of the wps module, which a benchmark
@@ -42,11 +43,22 @@ func Build(ctx context.Context, dir, name, pkg string, stderr io.Writer) (string
 	return bin, nil
 }
 
-// Percentile returns the p-th percentile (nearest rank) of ds, which must
-// not be empty.
-func Percentile(ds []time.Duration, p int) time.Duration {
-	s := slices.Clone(ds)
-	slices.Sort(s)
-	i := (len(s)*p + 99) / 100
-	return s[max(0, min(len(s)-1, i-1))]
+// Percentile returns the nearest-rank p-th percentile (0 < p <= 100) of
+// values, which must not be empty: the smallest value that at least p% of
+// them do not exceed. values is left as it is.
+func Percentile[T cmp.Ordered](values []T, p float64) T {
+	s := slices.Sorted(slices.Values(values))
+	rank := int(math.Ceil(float64(len(s))*p/100)) - 1
+	return s[max(0, min(rank, len(s)-1))]
+}
+
+// Median returns the middle of values (the mean of the two middle ones
+// for an even count), which must not be empty. values is left as it is.
+func Median(values []float64) float64 {
+	s := slices.Sorted(slices.Values(values))
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
 }
